@@ -1,0 +1,51 @@
+"""Timing helpers shared by the benchmarks."""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    baseline_name: str
+    baseline: float
+    unit: str = "s"
+    target: float | None = None  # maximum ratio, when the issue sets one
+
+    def line(self) -> str:
+        ratio = self.value / self.baseline if self.baseline else float("inf")
+        verdict = ""
+        if self.target is not None:
+            verdict = f"  target <= {self.target:.2f}x: {'ok' if ratio <= self.target else 'MISSED'}"
+        return (f"{self.name}: {self.value:.4g}{self.unit} (median of {RUNS})  baseline {self.baseline_name}: "
+                f"{self.baseline:.4g}{self.unit}  ratio {ratio:.2f}x{verdict}")
+
+
+def wall(argv: list[str], cwd=None, env=None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def median_interleaved(*commands, runs: int = RUNS, setup=None) -> list[float]:
+    """Median wall time of each callable, run alternately ``runs`` times."""
+    samples: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for i, command in enumerate(commands):
+            if setup:
+                setup()
+            samples[i].append(command())
+    return [statistics.median(s) for s in samples]
+
+
+PY = sys.executable

@@ -1,0 +1,103 @@
+"""Shared fixtures: the CLI as a subprocess, a built wheel, fresh venvs with it."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+
+
+def find_python(version: str) -> str | None:
+    """Path of a CPython ``version`` (e.g. "3.10") interpreter, or None."""
+    candidates = [shutil.which(f"python{version}")]
+    candidates += [str(p / "bin" / f"python{version}") for p in sorted(PYENV.glob(f"{version}.*"))]
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process, without AWS settings leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TIGHT_", "PYTEST_"))}
+    env.pop("PYTHONPATH", None)
+    env.update(extra)
+    return env
+
+
+def run_tight(*args: str, cwd: Path, python: str = sys.executable, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run ``python -m tight_tasks ARGS`` in ``cwd``; text output captured."""
+    return subprocess.run(
+        [python, "-m", "tight_tasks", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env or clean_env(),
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def tight():
+    """``tight(*args, cwd=...)`` runs the CLI in a subprocess."""
+    return run_tight
+
+
+@pytest.fixture(scope="session")
+def tight_wheel(tmp_path_factory) -> Path:
+    """A wheel of this checkout, built once per session (non-editable install)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+        check=True,
+    )
+    wheels = list(out.glob("tight_cli-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+_VENVS: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(tight_wheel, tmp_path_factory):
+    """``wheel_venv("3.12")``: bin dir of a fresh venv with only tight-cli (and its deps) installed.
+
+    Skips when that interpreter is not on this machine.
+    """
+
+    def make(version: str | None = None) -> Path:
+        version = version or "%d.%d" % sys.version_info[:2]
+        if version in _VENVS:
+            return _VENVS[version]
+        python = sys.executable if version == "%d.%d" % sys.version_info[:2] else find_python(version)
+        if python is None:
+            pytest.skip(f"Python {version} is not installed on this machine")
+        venv = tmp_path_factory.mktemp(f"venv{version}")
+        uv = shutil.which("uv")
+        if uv:
+            subprocess.run([uv, "venv", "-q", "--seed", "--python", python, str(venv)], check=True)
+            subprocess.run(
+                [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(tight_wheel)],
+                check=True,
+            )
+        else:
+            subprocess.run([python, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(tight_wheel)], check=True)
+        _VENVS[version] = venv / "bin"
+        return _VENVS[version]
+
+    return make

@@ -1,0 +1,18 @@
+"""tight: invoke tasks that scaffold, run and package AWS Lambda + DynamoDB apps.
+
+Collections (each importable on its own for a project's ``tasks.py``)::
+
+    from tight_tasks import generate, pip, dynamo, env, ns
+
+``ns`` holds all four; the ``tight`` command (:mod:`tight_tasks.program`)
+runs it.
+"""
+from invoke import Collection
+
+from . import _pip as pip
+from . import dynamo, env, generate
+from ._version import __version__
+
+ns = Collection(generate, pip, dynamo, env)
+
+__all__ = ["ns", "generate", "pip", "dynamo", "env", "__version__"]

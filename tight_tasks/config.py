@@ -1,0 +1,126 @@
+"""Where the app is and what its ``tight.yml`` says.
+
+Every task acts on the *app root*: the directory holding ``tight.yml`` (or
+``tight.yaml``), found in the current directory or its nearest parent.  The
+``tight`` Program loads that file as invoke project config; under plain
+``inv`` (a user's own ``tasks.py``) :func:`settings` reads it itself, so
+composed tasks see the same values.
+
+Only ``invoke`` is imported here (``yaml`` lazily): this module is on the
+start-up path of every command.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from invoke.exceptions import Exit
+
+CONFIG_NAMES = ("tight.yml", "tight.yaml")
+
+#: Keys of ``tight.yml`` and their defaults.
+DEFAULTS: dict[str, Any] = {
+    "provider": "aws",
+    "name": None,
+    "vendor_dir": "app/vendored",
+    "runtime": "python3.12",
+    "architecture": "x86_64",
+}
+
+
+def fail(message: str, code: int = 1) -> Exit:
+    """An :class:`invoke.Exit` carrying a one-line message (raise it)."""
+    return Exit(message, code=code)
+
+
+def usage_error(message: str) -> Exit:
+    """A usage error: exit code 2."""
+    return Exit(message, code=2)
+
+
+def find_config_file(start: str | os.PathLike | None = None) -> Path | None:
+    """Return the nearest ``tight.yml``/``tight.yaml`` at or above ``start``."""
+    here = Path(start or os.getcwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def find_app_root(start: str | os.PathLike | None = None) -> Path | None:
+    """Return the directory of the nearest ``tight.yml``, or ``None``."""
+    found = find_config_file(start)
+    return found.parent if found else None
+
+
+def app_root(start: str | os.PathLike | None = None) -> Path:
+    """Like :func:`find_app_root`, but fail with a one-line error outside an app."""
+    root = find_app_root(start)
+    if root is None:
+        where = Path(start or os.getcwd()).resolve()
+        raise fail(
+            f"No tight.yml found in {where} or any parent directory: run this "
+            "inside a tight app, or create one with `tight generate.app NAME`."
+        )
+    return root
+
+
+def load_yaml_file(path: Path) -> Any:
+    """``yaml.safe_load`` a file; malformed YAML is a one-line error with file and line."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise fail(f"{path}:{line}: invalid YAML ({problem}); fix the file and retry.") from None
+
+
+def read_app_config(path: Path) -> dict[str, Any]:
+    """Read ``tight.yml``: a mapping, or a one-line error saying what is wrong."""
+    data = load_yaml_file(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise fail(f"{path}: expected a mapping of keys (provider, name, ...), got {type(data).__name__}.")
+    return data
+
+
+def settings(c: Any = None, section: str | None = None, defaults: dict | None = None) -> dict[str, Any]:
+    """The effective settings for a task, with every missing key filled in.
+
+    ``section=None`` gives the top-level ``tight.yml`` keys (:data:`DEFAULTS`
+    plus ``defaults``); a section name (``"dynamo"``, ``"pip"``) gives that
+    mapping filled from ``defaults`` (invoke merges collection config
+    shallowly, so a partial section in ``tight.yml`` would otherwise hide the
+    module's defaults).
+
+    Order, lowest first: ``defaults`` < invoke config (collection defaults,
+    ``tight.yml`` when the ``tight`` Program loaded it, ``TIGHT_*`` env vars)
+    < the app's ``tight.yml`` when running under plain ``inv``.
+    """
+    result: dict[str, Any] = dict(DEFAULTS) if section is None else {}
+    result.update(defaults or {})
+    config = getattr(c, "config", None)
+    layers = [config] if config is not None else []
+    if not getattr(config, "tight_loaded", False):
+        path = find_config_file()
+        if path is not None:
+            layers.append(read_app_config(path))
+    for layer in layers:
+        values = layer if section is None else layer.get(section)
+        if not hasattr(values, "items"):
+            continue
+        for key, value in values.items():
+            if value is not None and (section is not None or key in result):
+                result[key] = value
+    return result

@@ -1,0 +1,25 @@
+"""Inspect the environment (env.dist.yml + env.yml + shell) the app runs with."""
+from invoke import Collection, task
+
+from .config import app_root, settings
+
+
+@task
+def show(c):
+    """Print the merged environment that rundb, the runtime and tests see."""
+    root = app_root()
+    from .envfile import show_env
+
+    show_env(root, settings(c))
+
+
+@task
+def check(c):
+    """List keys of env.dist.yml missing from env.yml (exit 1 when any)."""
+    root = app_root()
+    from .envfile import check_env
+
+    check_env(root)
+
+
+ns = Collection("env", show, check)

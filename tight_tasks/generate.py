@@ -1,0 +1,82 @@
+"""Scaffold apps, functions, models, env.yml and deployment artifacts."""
+from invoke import Collection, task
+
+from .config import app_root, settings
+
+
+@task(
+    help={
+        "name": "App name: letters, digits, _ and -, starting with a letter (my_service).",
+        "provider": "Platform provider (supported: aws).",
+        "type": "Provider app type (supported: lambda).",
+        "target": "Directory in which the app directory is created (default: current directory).",
+        "runtime": "Lambda runtime written to tight.yml (python3.10 ... python3.13).",
+        "architecture": "Lambda architecture written to tight.yml (x86_64 or arm64).",
+        "force": "Replace an existing app directory.",
+    }
+)
+def app(c, name, provider="aws", type="lambda", target=None, runtime="python3.12", architecture="x86_64", force=False):
+    """Create a new tight app NAME: tight generate.app my_service"""
+    root = app_root()
+    from .scaffold import generate_app
+
+    generate_app(
+        name,
+        provider=provider,
+        app_type=type,
+        target=target,
+        runtime=runtime,
+        architecture=architecture,
+        force=force,
+    )
+
+
+@task(
+    help={
+        "name": "Function name, a Python identifier (my_controller).",
+        "provider": "Platform provider (supported: aws).",
+        "type": "Function type (supported: lambda_proxy).",
+        "force": "Overwrite an existing function and its tests.",
+    }
+)
+def function(c, name, provider="aws", type="lambda_proxy", force=False):
+    """Add a function with unit and integration tests, then run them."""
+    root = app_root()
+    from .scaffold import generate_function
+
+    generate_function(root, name, provider=provider, function_type=type, force=force)
+
+
+@task(help={"name": "Model name (account, user_profile).", "force": "Overwrite an existing model file."})
+def model(c, name, force=False):
+    """Add a flywheel DynamoDB model to app/models."""
+    root = app_root()
+    from .scaffold import generate_model
+
+    generate_model(root, name, force=force)
+
+
+@task(name="env")
+def env_(c):
+    """Write env.yml from env.dist.yml, the shell environment and tight.yml."""
+    root = app_root()
+    from .envfile import generate_env
+
+    generate_env(root, settings(c))
+
+
+@task(
+    help={
+        "output": "Directory for the zip (default: builds/ in the app).",
+        "include_env": "Also package env.yml (left out by default).",
+    }
+)
+def artifact(c, output=None, include_env=False):
+    """Build a deterministic Lambda zip: builds/<name>.zip."""
+    root = app_root()
+    from .artifact import build_artifact
+
+    build_artifact(root, settings(c), output=output, include_env=include_env)
+
+
+ns = Collection("generate", app, function, model, env_, artifact)

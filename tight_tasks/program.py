@@ -1,0 +1,150 @@
+"""The ``tight`` command: an :class:`invoke.Program` over :data:`tight_tasks.ns`.
+
+What it adds to invoke's Program:
+
+* ``tight.yml`` (or ``tight.yaml``) from the current directory or its
+  nearest parent is loaded as project config (invoke skips project config
+  when a Program has a fixed namespace);
+* ``tight TASK --help``/``-h`` shows the task's help (invoke would pass
+  ``--help`` as the value of a positional argument);
+* several bare values after a task with a variadic argument
+  (``tight pip.install requests flask boto3``) all reach the task;
+* per-argument help survives a second ``Program.run`` in one process;
+* parse errors are one line and exit with code 2.
+"""
+from __future__ import annotations
+
+import sys
+
+from invoke import Config, Program
+from invoke.exceptions import Exit, ParseError
+
+from . import ns
+from ._version import __version__
+from .config import find_config_file, read_app_config
+
+HELP_FLAGS = ("--help", "-h")
+
+#: Tasks whose extra bare words are collected into a list argument.
+VARIADIC = {"pip.install": "package"}
+
+
+class TightConfig(Config):
+    """Config with prefix ``tight``: ``/etc/tight.yml``, ``~/.tight.yml``, ``TIGHT_*``."""
+
+    prefix = "tight"
+    #: Tells :func:`tight_tasks.config.settings` that ``tight.yml`` is loaded.
+    tight_loaded = True
+
+
+class TightProgram(Program):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("name", "tight")
+        kwargs.setdefault("binary", "tight")
+        kwargs.setdefault("binary_names", ["tight"])
+        kwargs.setdefault("version", __version__)
+        kwargs.setdefault("namespace", ns)
+        kwargs.setdefault("config_class", TightConfig)
+        super().__init__(**kwargs)
+        # invoke's Task.arg_opts pops per-argument help while building a
+        # parser; keep the originals to restore them on every run.
+        self._saved_help = {task: dict(task.help) for task in _all_tasks(self.namespace)}
+
+    # -- config ------------------------------------------------------------
+    def create_config(self) -> None:
+        super().create_config()
+        found = find_config_file()
+        if found is not None:
+            read_app_config(found)  # malformed YAML: a one-line error, not a traceback
+            self.config.set_project_location(str(found.parent))
+            # invoke looks for "<prefix>.yml"; a tight.yaml is found too.
+            self.config.load_project(merge=False)
+            self.config.merge()
+
+    # -- argv ----------------------------------------------------------------
+    def run(self, argv=None, exit: bool = True) -> None:
+        if argv is None:
+            argv = sys.argv
+        elif isinstance(argv, str):
+            argv = argv.split()
+        argv = [argv[0], *self.fix_argv(list(argv[1:]))]
+        for task, help_ in self._saved_help.items():
+            task.help = dict(help_)
+        super().run(argv, exit=exit)
+
+    def fix_argv(self, args: list[str]) -> list[str]:
+        """Rewrite ``TASK --help`` and variadic task arguments into invoke's syntax."""
+        names = set(self.namespace.task_names)
+        for aliases in self.namespace.task_names.values():
+            names.update(aliases)
+        out: list[str] = []
+        current = None  # the task whose arguments we are reading
+        value_flags: set[str] = set()
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                out.extend(args[i:])
+                break
+            if arg in names:
+                current = arg
+                value_flags = _value_flags(self.namespace[arg])
+                out.append(arg)
+            elif current and arg in HELP_FLAGS:
+                return ["--help", current]
+            elif current and arg.startswith("-"):
+                out.append(arg)
+                if arg.split("=", 1)[0] in value_flags and "=" not in arg and i + 1 < len(args):
+                    i += 1
+                    out.append(args[i])
+            elif current in VARIADIC:
+                out.extend([f"--{VARIADIC[current]}", arg])
+            else:
+                out.append(arg)
+            i += 1
+        return out
+
+    # -- errors: one line, exit code 2 ---------------------------------------
+    def parse_core_args(self) -> None:
+        with _usage_errors():
+            super().parse_core_args()
+
+    def parse_tasks(self) -> None:
+        with _usage_errors():
+            super().parse_tasks()
+
+    def parse_cleanup(self) -> None:
+        with _usage_errors():
+            super().parse_cleanup()
+
+
+class _usage_errors:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, ParseError):
+            raise Exit(f"{exc} (see `tight --help` or `tight --list`)", code=2) from None
+        return False
+
+
+def _all_tasks(collection):
+    yield from collection.tasks.values()
+    for sub in collection.collections.values():
+        yield from _all_tasks(sub)
+
+
+def _value_flags(task) -> set[str]:
+    """Flags of ``task`` that take a value (non-boolean arguments)."""
+    flags: set[str] = set()
+    for arg in task.get_arguments():
+        if arg.kind is not bool:
+            flags.update(f"--{n}" if len(n) > 1 else f"-{n}" for n in arg.names)
+    return flags
+
+
+program = TightProgram()
+
+
+def main() -> None:
+    program.run()
