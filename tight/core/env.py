@@ -1,0 +1,92 @@
+"""The app's environment: ``env.dist.yml`` < ``env.yml`` < the shell, plus ``NAME``.
+
+Used by the pytest plugin (so models can read ``os.environ['NAME']`` and
+``os.environ['STAGE']``), by ``tight dynamo.rundb`` and by ``tight env.show``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_DIST = "env.dist.yml"
+ENV_FILE = "env.yml"
+CONFIG_NAMES = ("tight.yml", "tight.yaml")
+
+
+class EnvFileError(ValueError):
+    """A malformed env file; the message names the file and line."""
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """``yaml.safe_load`` a YAML mapping; a missing file is empty."""
+    import yaml
+
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}: line {mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise EnvFileError(f"{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise EnvFileError(f"{path}: expected a mapping of KEY: value, got {type(data).__name__}")
+    return {str(k): v for k, v in data.items()}
+
+
+def parse_scalar(text: str) -> Any:
+    """Read a shell value as a YAML scalar (``true`` -> True, ``3`` -> 3)."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (str, int, float, bool)) else text
+
+
+def app_name(app_root: Path) -> str | None:
+    for name in CONFIG_NAMES:
+        config = read_mapping(Path(app_root) / name)
+        if config.get("name"):
+            return str(config["name"])
+    return None
+
+
+def merge_env(dist: Mapping[str, Any], shell: Mapping[str, str], name: str | None) -> dict[str, Any]:
+    """``env.yml`` contents: keys of ``dist``, each overridden by ``shell``, plus NAME."""
+    merged = {key: parse_scalar(shell[key]) if key in shell else value for key, value in dist.items()}
+    if name is not None:
+        merged["NAME"] = name
+    return dict(sorted(merged.items()))
+
+
+def app_env(app_root: Path, shell: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The environment the app runs with: env.dist.yml < env.yml < shell, plus NAME."""
+    root = Path(app_root)
+    shell = os.environ if shell is None else shell
+    values = {**read_mapping(root / ENV_DIST), **read_mapping(root / ENV_FILE)}
+    name = app_name(root)
+    if name is not None:
+        values.setdefault("NAME", name)
+    return {key: parse_scalar(shell[key]) if key in shell else value for key, value in sorted(values.items())}
+
+
+def as_environ(value: Any) -> str:
+    """How a YAML value is written into ``os.environ`` (booleans as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def apply_env(app_root: Path) -> dict[str, str]:
+    """Set every key of :func:`app_env` not already in ``os.environ``; return what was set."""
+    added = {}
+    for key, value in app_env(app_root).items():
+        if key not in os.environ:
+            os.environ[key] = added[key] = as_environ(value)
+    return added
