@@ -17,7 +17,6 @@ from .config import app_root, settings
 )
 def app(c, name, provider="aws", type="lambda", target=None, runtime="python3.12", architecture="x86_64", force=False):
     """Create a new tight app NAME: tight generate.app my_service"""
-    root = app_root()
     from .scaffold import generate_app
 
     generate_app(
@@ -56,13 +55,16 @@ def model(c, name, force=False):
     generate_model(root, name, force=force)
 
 
-@task(name="env")
-def env_(c):
+@task(
+    name="env",
+    help={"reset": "Start from env.dist.yml only, dropping values edited into env.yml."},
+)
+def env_(c, reset=False):
     """Write env.yml from env.dist.yml, the shell environment and tight.yml."""
     root = app_root()
     from .envfile import generate_env
 
-    generate_env(root, settings(c))
+    generate_env(root, settings(c), reset=reset)
 
 
 @task(

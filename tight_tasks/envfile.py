@@ -1,0 +1,79 @@
+"""``env.yml``: write it (generate.env), show it (env.show), check it (env.check)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .config import fail
+
+
+def _load(path: Path) -> dict:
+    from tight.core.env import EnvFileError, read_mapping
+
+    try:
+        return read_mapping(path)
+    except EnvFileError as exc:
+        raise fail(f"{exc}; fix the file and retry.") from None
+
+
+def flow(values: dict) -> str:
+    """One-line YAML flow mapping, as the reference prints it: ``{CI: false, NAME: my-service}``."""
+    import yaml
+
+    return yaml.safe_dump(values, default_flow_style=True, width=10**6, sort_keys=True).strip()
+
+
+def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dict:
+    """Write ``env.yml`` = env.dist.yml keys (existing env.yml values kept unless ``reset``),
+    each overridden by the shell when set there, plus NAME from tight.yml."""
+    import yaml
+    from tight.core.env import merge_env
+
+    dist_path = app_root / "env.dist.yml"
+    env_path = app_root / "env.yml"
+    if not dist_path.is_file():
+        raise fail(f"{dist_path} is missing: create it with the app's variables (e.g. STAGE: dev).")
+    base = _load(dist_path)
+    if not reset:
+        base.update(_load(env_path))
+    values = merge_env(base, os.environ, app_settings.get("name"))
+    text = yaml.safe_dump(values, default_flow_style=False, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(prefix=".env.yml.", dir=app_root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, env_path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    print(flow(values))
+    return values
+
+
+def show_env(app_root: Path, app_settings: dict) -> dict:
+    """Print the environment the app runs with (env.dist.yml < env.yml < shell, plus NAME)."""
+    from tight.core.env import EnvFileError, app_env
+
+    try:
+        values = app_env(app_root)
+    except EnvFileError as exc:
+        raise fail(f"{exc}; fix the file and retry.") from None
+    import yaml
+
+    print(yaml.safe_dump(values, default_flow_style=False, sort_keys=True), end="")
+    return values
+
+
+def check_env(app_root: Path) -> list[str]:
+    """Report keys of env.dist.yml missing from env.yml; exit 1 when any."""
+    dist = _load(app_root / "env.dist.yml")
+    env_path = app_root / "env.yml"
+    if not env_path.is_file():
+        raise fail(f"{env_path} is missing: run `tight generate.env` to create it.")
+    missing = sorted(set(dist) - set(_load(env_path)))
+    if missing:
+        raise fail(f"env.yml lacks {', '.join(missing)} from env.dist.yml: run `tight generate.env` to add them.")
+    print(f"env.yml has every key of env.dist.yml ({len(dist)}).")
+    return missing

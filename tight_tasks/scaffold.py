@@ -1,0 +1,190 @@
+"""Render template trees (``templates/<kind>/``) into apps, atomically.
+
+A template tree mirrors what it generates: every file ends in ``.j2`` and is
+rendered with jinja2; ``{name}``-style placeholders in paths are filled from
+the same variables. Nothing is written until every file has rendered, and no
+rendered path may leave the destination.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from . import naming
+from .config import fail, usage_error
+
+PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy",)}}
+RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+ARCHITECTURES = ("x86_64", "arm64")
+
+
+def templates_dir() -> Path:
+    """``templates/`` inside the installed package, or at the checkout's top."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise fail(f"tight's templates are missing (looked in {here}); reinstall tight-cli.")
+
+
+def render_tree(kind: str, variables: dict) -> dict[PurePosixPath, str]:
+    """Render ``templates/<kind>`` into ``{relative path: text}`` (nothing written)."""
+    import jinja2
+
+    root = templates_dir() / kind
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    out: dict[PurePosixPath, str] = {}
+    for path in sorted(root.rglob("*.j2")):
+        relative = path.relative_to(root).as_posix()
+        target = PurePosixPath(relative[: -len(".j2")].format_map(variables))
+        if target.is_absolute() or ".." in target.parts or not target.parts:
+            raise fail(f"Template path {relative!r} escapes the destination; the template set is broken.")
+        out[target] = env.get_template(relative).render(**variables)
+    return out
+
+
+def write_files(files: dict[PurePosixPath, str], staging: Path) -> None:
+    for relative, text in files.items():
+        destination = staging.joinpath(*relative.parts)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(text, encoding="utf-8")
+
+
+def _check_choice(value: str, allowed, what: str, option: str) -> None:
+    if value not in allowed:
+        raise usage_error(f"Unsupported {what} {value!r}: use {option} " + " or ".join(allowed) + ".")
+
+
+# -- generate.app ------------------------------------------------------------
+def generate_app(
+    name: str,
+    provider: str = "aws",
+    app_type: str = "lambda",
+    target: str | None = None,
+    runtime: str = "python3.12",
+    architecture: str = "x86_64",
+    force: bool = False,
+) -> Path:
+    naming.check_app_name(name)
+    _check_choice(provider, tuple(PROVIDERS), "provider", "--provider")
+    _check_choice(app_type, PROVIDERS[provider]["app"], "app type", "--type")
+    _check_choice(runtime, RUNTIMES, "runtime", "--runtime")
+    _check_choice(architecture, ARCHITECTURES, "architecture", "--architecture")
+    parent = Path(target or os.getcwd()).resolve()
+    if not parent.is_dir():
+        raise fail(f"Target directory {parent} does not exist: create it first or pick another --target.")
+    destination = parent / name
+    if destination.exists() and not force:
+        raise fail(f"{destination} already exists: pick another name, or pass --force to replace it.")
+    files = render_tree(
+        "app",
+        {
+            "name": name,
+            "app_name": naming.dasherize(name),
+            "provider": provider,
+            "runtime": runtime,
+            "architecture": architecture,
+        },
+    )
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.tight-", dir=parent))
+    try:
+        write_files(files, staging)
+        os.chmod(staging, 0o755)
+        _swap_into_place(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"Created app {naming.dasherize(name)} in {destination}")
+    print(f"Next: cd {destination} && tight generate.function my_controller")
+    return destination
+
+
+def _swap_into_place(staging: Path, destination: Path) -> None:
+    """Rename ``staging`` to ``destination``, replacing it (if any) only once the new tree is ready."""
+    if not destination.exists():
+        os.rename(staging, destination)
+        return
+    backup = destination.with_name(f".{destination.name}.tight-old-{os.getpid()}")
+    os.rename(destination, backup)
+    try:
+        os.rename(staging, destination)
+    except BaseException:
+        os.rename(backup, destination)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+# -- files added to an existing app ------------------------------------------
+def add_files(app_root: Path, files: dict[PurePosixPath, str], force: bool, what: str) -> list[Path]:
+    """Write ``files`` into ``app_root``; refuse existing ones unless ``force``.
+
+    Everything is rendered to a staging directory inside the app first, then
+    each file is renamed into place, so a failure leaves nothing half-written.
+    """
+    targets = {rel: app_root.joinpath(*rel.parts) for rel in files}
+    existing = [path for path in targets.values() if path.exists()]
+    if existing and not force:
+        shown = existing[0].relative_to(app_root)
+        raise fail(f"{what} already exists ({shown}): pass --force to overwrite it.")
+    staging = Path(tempfile.mkdtemp(prefix=".tight-", dir=app_root))
+    try:
+        write_files(files, staging)
+        for rel, destination in targets.items():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging.joinpath(*rel.parts), destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return list(targets.values())
+
+
+def _require_dir(app_root: Path, relative: str) -> None:
+    if not (app_root / relative).is_dir():
+        raise fail(f"{app_root / relative} is missing: is {app_root} a tight app? (create one with tight generate.app NAME)")
+
+
+# -- generate.function -------------------------------------------------------
+def generate_function(
+    app_root: Path, name: str, provider: str = "aws", function_type: str = "lambda_proxy", force: bool = False
+) -> None:
+    naming.check_function_name(name)
+    _check_choice(provider, tuple(PROVIDERS), "provider", "--provider")
+    _check_choice(function_type, PROVIDERS[provider]["function"], "function type", "--type")
+    _require_dir(app_root, "app/functions")
+    if (app_root / "app" / "functions" / name).exists() and not force:
+        raise fail(f"Function {name} already exists in app/functions: pick another name, or pass --force.")
+    files = render_tree("function", {"name": name})
+    add_files(app_root, files, force, f"Function {name}")
+    tests = [str(rel) for rel in files if rel.name.startswith("test_") and rel.suffix == ".py"]
+    print(f"Generated function {name}; running its tests:", flush=True)
+    result = subprocess.run([sys.executable, "-m", "pytest", "--rootdir", str(app_root), *sorted(tests)], cwd=app_root)
+    if result.returncode != 0:
+        raise fail(
+            f"Function {name} was generated, but its tests failed (exit {result.returncode}, output above): "
+            "fix them and rerun `python -m pytest`."
+        )
+    print("Successfully generated function and tests!")
+
+
+# -- generate.model ----------------------------------------------------------
+def generate_model(app_root: Path, name: str, force: bool = False) -> Path:
+    naming.check_model_name(name)
+    _require_dir(app_root, "app/models")
+    variables = {
+        "name": name,
+        "class_name": naming.class_name(name),
+        "table_suffix": naming.table_suffix(name),
+    }
+    files = render_tree("model", variables)
+    (path,) = add_files(app_root, files, force, f"Model {variables['class_name']}")
+    print(f"Generated model {variables['class_name']} in {path.relative_to(app_root)} "
+          f"(table NAME-STAGE-{variables['table_suffix']})")
+    return path
