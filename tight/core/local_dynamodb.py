@@ -1,0 +1,227 @@
+"""A local DynamoDB for tests and development: moto's server, tables from models.
+
+::
+
+    from tight.core.local_dynamodb import embedded_dynamodb
+    from tight.core.models import discover_models
+
+    with embedded_dynamodb(discover_models(app_root)) as endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint   # boto3, AWS CLI, flywheel
+        ...
+
+The server runs in a thread of this process (no Java, no Docker); its data is
+in memory and shared by every moto server of the process, so the dynamodb
+state is reset when the context exits.  moto keeps tables per region: tables
+are created in ``AWS_REGION``/``AWS_DEFAULT_REGION`` (``us-east-1`` when
+unset); clients must use the same region.
+
+moto, boto3 and flywheel are imported lazily.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+#: Credentials for a local engine: neither moto nor DynamoDB Local checks them.
+DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def client(endpoint: str, region_name: str | None = None):
+    """A boto3 DynamoDB client for a local ``endpoint`` (dummy credentials)."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(region_name=region_name or region(), **DUMMY_CREDENTIALS)
+    return session.client("dynamodb", endpoint_url=endpoint,
+                          config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30))
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when ``host:port`` can be bound now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_ready(endpoint: str, timeout: float = 30.0, alive=lambda: True) -> None:
+    """Poll ``endpoint`` with ListTables until it answers (``alive()`` false: give up)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint)
+    deadline = time.monotonic() + timeout
+    body = "{}"
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, "
+                                "SignedHeaders=host, Signature=0"}
+    delay = 0.005
+    while True:
+        if not alive():
+            raise RuntimeError(f"the engine stopped before answering on {endpoint}")
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=2)
+        try:
+            conn.request("POST", "/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status < 500:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no DynamoDB answered on {endpoint} within {timeout:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def create_request(spec: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable parameters from a :func:`tight.core.models.table_spec` (TTL is separate)."""
+    request = {k: v for k, v in spec.items() if k not in ("TimeToLiveSpecification", "StreamSpecification")}
+    stream = spec.get("StreamSpecification")
+    if stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, **stream}
+    return request
+
+
+def create_tables(endpoint: str, models: Iterable[Any], region_name: str | None = None) -> list[str]:
+    """Create a table for every model (keys, indexes, billing, streams, then TTL).
+
+    ``models`` are flywheel Model classes or :func:`~tight.core.models.table_spec`
+    dicts. Tables that already exist are left as they are. Returns the table names.
+    """
+    from tight.core.models import table_spec
+
+    specs = [m if isinstance(m, dict) else table_spec(m) for m in models]
+    if not specs:
+        return []
+    dynamodb = client(endpoint, region_name)
+    existing = set(_list_tables(dynamodb))
+    names = []
+    for spec in specs:
+        name = spec["TableName"]
+        names.append(name)
+        if name in existing:
+            continue
+        try:
+            dynamodb.create_table(**create_request(spec))
+        except dynamodb.exceptions.ResourceInUseException:
+            continue
+        existing.add(name)
+        ttl = spec.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            _wait_active(dynamodb, name)
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return names
+
+
+def _list_tables(dynamodb) -> list[str]:
+    names: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = dynamodb.list_tables(**kwargs)
+        names.extend(page.get("TableNames", []))
+        if not page.get("LastEvaluatedTableName"):
+            return names
+        kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+
+
+def list_tables(endpoint: str, region_name: str | None = None) -> list[str]:
+    return _list_tables(client(endpoint, region_name))
+
+
+def _wait_active(dynamodb, name: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while dynamodb.describe_table(TableName=name)["Table"].get("TableStatus") not in ("ACTIVE", None):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {name} did not become ACTIVE")
+        time.sleep(0.05)
+
+
+class EmbeddedServer:
+    """moto's server on ``host:port`` in a thread of this process (port 0: any free port).
+
+    Unlike ``moto.server.ThreadedMotoServer.stop()``, :meth:`stop` also closes
+    the listening socket, so the port is free again when it returns.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.host = host
+        self.port = port
+        self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> str:
+        import logging
+        import threading
+
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: F401 - moto's server
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="tight-moto", daemon=True)
+        self._thread.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        self._thread.join(5)
+        reset_state()
+
+
+def reset_state() -> None:
+    """Forget every table moto holds in this process."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb_backends.reset()
+    try:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+    except ImportError:  # pragma: no cover - older moto
+        return
+    dynamodbstreams_backends.reset()
+
+
+@contextlib.contextmanager
+def embedded_dynamodb(models: Iterable[Any] = (), host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Start moto's DynamoDB, create a table per model, yield ``'http://HOST:PORT'``.
+
+    ``port=0`` picks a free port. The server stops (and the port is released,
+    the tables forgotten) when the block exits, also on errors.
+    """
+    server = EmbeddedServer(host, port)
+    endpoint = server.start()
+    try:
+        wait_until_ready(endpoint)
+        create_tables(endpoint, models)
+        yield endpoint
+    finally:
+        server.stop()
