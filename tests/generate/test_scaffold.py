@@ -1,0 +1,177 @@
+"""generate.app / generate.model / generate.env through the real CLI, and their refusals."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from invoke.exceptions import Exit
+
+from conftest import clean_env
+from tight_tasks import scaffold
+
+APP_TREE = {
+    ".gitignore", "app/__init__.py", "app/functions/__init__.py", "app/lib/__init__.py", "app/models/__init__.py",
+    "app/serializers/__init__.py", "app/vendored/.gitkeep", "app_index.py", "conftest.py", "env.dist.yml",
+    "pytest.ini", "requirements-vendor.txt", "requirements.txt", "schemas/dynamo/.gitkeep", "tasks.py",
+    "tests/functions/integration/.gitkeep", "tests/functions/unit/.gitkeep", "tight.yml",
+}
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def app_dir(tight, tmp_path):
+    result = tight("generate.app", "my_service", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "my_service"
+
+
+def test_app_tree_and_config(app_dir):
+    assert set(snapshot(app_dir)) == APP_TREE
+    config = yaml.safe_load((app_dir / "tight.yml").read_text())
+    assert config == {"provider": "aws", "name": "my-service", "vendor_dir": "app/vendored",
+                      "runtime": "python3.12", "architecture": "x86_64"}
+    assert "Copyright" not in (app_dir / "app_index.py").read_text()
+
+
+def test_app_options_and_target(tight, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    result = tight("generate.app", "MyService", "--target", "elsewhere", "--runtime", "python3.11",
+                   "--architecture", "arm64", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load((tmp_path / "elsewhere" / "MyService" / "tight.yml").read_text())
+    assert config["name"] == "my-service"
+    assert (config["runtime"], config["architecture"]) == ("python3.11", "arm64")
+
+
+def test_generated_python_passes_ruff(app_dir, tight):
+    assert tight("generate.model", "user_profile", cwd=app_dir).returncode == 0
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."],
+                            capture_output=True, text=True, cwd=app_dir)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", ".", "9lives"])
+def test_bad_app_name_writes_nothing(tight, tmp_path, name):
+    result = tight("generate.app", name, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Invalid app name" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path.parent / "x").exists()
+
+
+@pytest.mark.parametrize("option, value, listed", [("--provider", "gcp", "aws"), ("--type", "ec2", "lambda"),
+                                                    ("--runtime", "python2.7", "python3.12"),
+                                                    ("--architecture", "sparc", "arm64")])
+def test_unsupported_choices_are_usage_errors(tight, tmp_path, option, value, listed):
+    result = tight("generate.app", "svc", option, value, cwd=tmp_path)
+    assert result.returncode == 2
+    assert listed in result.stderr and value in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_destination_untouched_without_force(tight, app_dir):
+    (app_dir / "mine.txt").write_text("keep me")
+    before = snapshot(app_dir)
+    result = tight("generate.app", "my_service", cwd=app_dir.parent)
+    assert result.returncode == 1
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    assert snapshot(app_dir) == before
+    assert sorted(p.name for p in app_dir.parent.iterdir()) == ["my_service"]
+
+
+def test_force_replaces_destination(tight, app_dir):
+    (app_dir / "mine.txt").write_text("old")
+    result = tight("generate.app", "my_service", "--force", cwd=app_dir.parent)
+    assert result.returncode == 0, result.stderr
+    assert set(snapshot(app_dir)) == APP_TREE
+    assert sorted(p.name for p in app_dir.parent.iterdir()) == ["my_service"]
+
+
+def test_failure_midway_leaves_nothing(tmp_path, monkeypatch):
+    real = scaffold.write_files
+
+    def write_half_then_fail(files, staging):
+        real(dict(list(files.items())[:3]), staging)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(scaffold, "write_files", write_half_then_fail)
+    with pytest.raises(OSError):
+        scaffold.generate_app("my_service", target=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rendered_paths_cannot_escape(tmp_path):
+    with pytest.raises(Exit) as info:
+        scaffold.render_tree("function", {"name": "../../evil"})
+    assert "escapes" in info.value.message
+
+
+def test_model_file_and_refusal(tight, app_dir):
+    result = tight("generate.model", "user_profile", cwd=app_dir / "app" / "functions")
+    assert result.returncode == 0, result.stderr
+    path = app_dir / "app" / "models" / "UserProfile.py"
+    text = path.read_text()
+    assert "class UserProfile(Model):" in text
+    assert "-user-profiles" in text and "id = Field(type=str, hash_key=True)" in text
+    path.write_text(text + "# edited\n")
+    again = tight("generate.model", "user_profile", cwd=app_dir)
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert path.read_text().endswith("# edited\n")
+    forced = tight("generate.model", "user_profile", "--force", cwd=app_dir)
+    assert forced.returncode == 0 and not path.read_text().endswith("# edited\n")
+
+
+def test_model_registers_with_flywheel(tight, app_dir):
+    assert tight("generate.model", "person", cwd=app_dir).returncode == 0
+    code = ("from flywheel import Engine; from app.models.Person import Person; e = Engine(); e.register(Person); "
+            "print(Person.meta_.ddb_tablename(), Person.meta_.hash_key.name, Person('p1').id)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True,
+                         env=clean_env(NAME="my-service", STAGE="dev", PYTHONPATH=str(app_dir)))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["my-service-dev-people", "id", "p1"]
+
+
+def test_generate_env(tight, app_dir):
+    result = tight("generate.env", cwd=app_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{CI: false, NAME: my-service, STAGE: dev}"
+    assert yaml.safe_load((app_dir / "env.yml").read_text()) == {"CI": False, "NAME": "my-service", "STAGE": "dev"}
+    shell = tight("generate.env", cwd=app_dir, env=clean_env(CI="true", STAGE="prod", UNRELATED="x"))
+    assert shell.stdout.strip() == "{CI: true, NAME: my-service, STAGE: prod}"
+    assert yaml.safe_load((app_dir / "env.yml").read_text())["CI"] is True
+
+
+def test_generate_env_keeps_edits_unless_reset(tight, app_dir):
+    (app_dir / "env.yml").write_text("STAGE: qa\nEXTRA: 1\n")
+    kept = tight("generate.env", cwd=app_dir)
+    assert kept.stdout.strip() == "{CI: false, EXTRA: 1, NAME: my-service, STAGE: qa}"
+    reset = tight("generate.env", "--reset", cwd=app_dir)
+    assert reset.stdout.strip() == "{CI: false, NAME: my-service, STAGE: dev}"
+
+
+def test_malformed_env_dist_is_one_line_and_env_untouched(tight, app_dir):
+    (app_dir / "env.yml").write_text("STAGE: mine\n")
+    (app_dir / "env.dist.yml").write_text("STAGE: dev\nCI: [oops\n")
+    result = tight("generate.env", cwd=app_dir)
+    assert result.returncode == 1
+    assert "env.dist.yml" in result.stderr and "line" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (app_dir / "env.yml").read_text() == "STAGE: mine\n"
+
+
+def test_env_check_and_show(tight, app_dir):
+    missing = tight("env.check", cwd=app_dir)
+    assert missing.returncode == 1 and "generate.env" in missing.stderr
+    (app_dir / "env.yml").write_text("STAGE: dev\n")
+    partial = tight("env.check", cwd=app_dir)
+    assert partial.returncode == 1 and "CI" in partial.stderr
+    assert tight("generate.env", cwd=app_dir).returncode == 0
+    assert tight("env.check", cwd=app_dir).returncode == 0
+    shown = tight("env.show", cwd=app_dir, env=clean_env(STAGE="prod"))
+    assert yaml.safe_load(shown.stdout) == {"CI": False, "NAME": "my-service", "STAGE": "prod"}
