@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -165,13 +164,26 @@ def generate_function(
     add_files(app_root, files, force, f"Function {name}")
     tests = [str(rel) for rel in files if rel.name.startswith("test_") and rel.suffix == ".py"]
     print(f"Generated function {name}; running its tests:", flush=True)
-    result = subprocess.run([sys.executable, "-m", "pytest", "--rootdir", str(app_root), *sorted(tests)], cwd=app_root)
-    if result.returncode != 0:
+    code = run_pytest(app_root, sorted(tests))
+    if code != 0:
         raise fail(
-            f"Function {name} was generated, but its tests failed (exit {result.returncode}, output above): "
+            f"Function {name} was generated, but its tests failed (exit {code}, output above): "
             "fix them and rerun `python -m pytest`."
         )
     print("Successfully generated function and tests!")
+
+
+def run_pytest(app_root: Path, tests: list[str]) -> int:
+    """Run pytest on ``tests`` in this interpreter (in-process: one start-up fewer); return its exit code."""
+    import pytest
+
+    previous = os.getcwd()
+    os.chdir(app_root)
+    try:
+        return int(pytest.main(["--rootdir", str(app_root), *tests]))
+    finally:
+        os.chdir(previous)
+        sys.stdout.flush()
 
 
 # -- generate.model ----------------------------------------------------------
