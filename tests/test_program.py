@@ -139,3 +139,22 @@ def test_completion_script(tight, tmp_path):
     assert "tight" in result.stdout and "--complete" in result.stdout
     done = tight("--complete", "--", "tight", "dyn", cwd=tmp_path)
     assert "dynamo.rundb" in done.stdout
+
+
+def test_user_config_sets_generate_defaults(tight, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".tight.yml").write_text("generate:\n  runtime: python3.13\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    result = tight("generate.app", "svc", cwd=work, env=clean_env(HOME=str(home)))
+    assert result.returncode == 0, result.stderr
+    assert "runtime: python3.13" in (work / "svc" / "tight.yml").read_text()
+
+
+def test_tight_yaml_spelling_is_found(tight, tmp_path):
+    (tmp_path / "tight.yaml").write_text("name: other\n")
+    (tmp_path / "env.dist.yml").write_text("STAGE: dev\n")
+    result = tight("env.show", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "NAME: other" in result.stdout

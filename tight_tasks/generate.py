@@ -3,6 +3,9 @@ from invoke import Collection, task
 
 from .config import app_root, settings
 
+#: Defaults of generate.app, overridable in ~/.tight.yml or /etc/tight.yml (`generate:` section).
+DEFAULTS = {"provider": "aws", "type": "lambda", "runtime": "python3.12", "architecture": "x86_64"}
+
 
 @task(
     help={
@@ -10,22 +13,23 @@ from .config import app_root, settings
         "provider": "Platform provider (supported: aws).",
         "type": "Provider app type (supported: lambda).",
         "target": "Directory in which the app directory is created (default: current directory).",
-        "runtime": "Lambda runtime written to tight.yml (python3.10 ... python3.13).",
-        "architecture": "Lambda architecture written to tight.yml (x86_64 or arm64).",
+        "runtime": "Lambda runtime written to tight.yml, python3.10 ... python3.14 (default python3.12).",
+        "architecture": "Lambda architecture written to tight.yml: x86_64 (default) or arm64.",
         "force": "Replace an existing app directory.",
     }
 )
-def app(c, name, provider="aws", type="lambda", target=None, runtime="python3.12", architecture="x86_64", force=False):
+def app(c, name, provider=None, type=None, target=None, runtime=None, architecture=None, force=False):
     """Create a new tight app NAME: tight generate.app my_service"""
     from .scaffold import generate_app
 
+    opts = settings(c, "generate", DEFAULTS)
     generate_app(
         name,
-        provider=provider,
-        app_type=type,
+        provider=provider or opts["provider"],
+        app_type=type or opts["type"],
         target=target,
-        runtime=runtime,
-        architecture=architecture,
+        runtime=runtime or opts["runtime"],
+        architecture=architecture or opts["architecture"],
         force=force,
     )
 
@@ -69,16 +73,21 @@ def env_(c, reset=False):
 
 @task(
     help={
-        "output": "Directory for the zip (default: builds/ in the app).",
+        "output": "Directory for the zip (default: builds/ in the app); an older <name>.zip there is replaced.",
         "include_env": "Also package env.yml (left out by default).",
     }
 )
 def artifact(c, output=None, include_env=False):
     """Build a deterministic Lambda zip: builds/<name>.zip."""
+    import os
+
     root = app_root()
     from .artifact import build_artifact
 
+    # --output is relative to the current directory.
+    output = os.path.abspath(output) if output else None
     build_artifact(root, settings(c), output=output, include_env=include_env)
 
 
 ns = Collection("generate", app, function, model, env_, artifact)
+ns.configure({"generate": DEFAULTS})
