@@ -1,0 +1,108 @@
+"""tight.providers.aws.lambda_app.app: discovering app/functions and exposing entry points."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+from conftest import clean_env
+from runtime_helpers import APP_INDEX, forget_app_modules, make_app, write
+
+from tight.providers.aws.lambda_app import app as lambda_app
+
+HELLO = '''\
+import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
+
+@lambda_proxy.get
+def get_handler(*args, **kwargs):
+    return {'body': {'controller': __name__}}
+'''
+
+
+@pytest.fixture
+def isolated(monkeypatch):
+    """Let a test import a hand-built app in this process, then forget it."""
+    forget_app_modules()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield
+    forget_app_modules()
+
+
+def test_function_names_sorted_and_filtered(tmp_path, caplog):
+    root = make_app(tmp_path, functions={"zeta": HELLO, "alpha": HELLO, "mid": HELLO})
+    write(root / "app/functions/no_handler/__init__.py", "")
+    write(root / "app/functions/__pycache__/handler.py", "")
+    write(root / "app/functions/bad-name/handler.py", HELLO)
+    write(root / "app/functions/stray.py", "")
+    assert lambda_app.function_names(root) == ["alpha", "mid", "zeta"]
+    assert "bad-name" in caplog.text
+
+
+def test_function_names_without_functions_dir(tmp_path):
+    assert lambda_app.function_names(tmp_path) == []
+
+
+def test_app_index_exposes_one_entry_point_per_function(tmp_path, monkeypatch, isolated):
+    root = make_app(tmp_path / "svc", functions={"users": HELLO, "accounts": HELLO})
+    elsewhere = tmp_path / "elsewhere"
+    make_app(elsewhere, functions={"decoy": HELLO})  # cwd is another app: must not matter
+    monkeypatch.chdir(elsewhere)
+    sys.path.insert(0, str(root))
+    app_index = importlib.import_module("app_index")
+    assert app_index.__tight_controllers__ == ["accounts", "users"]
+    assert not hasattr(app_index, "decoy")
+    response = app_index.accounts({"httpMethod": "GET"}, {})
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"controller": "app.functions.accounts.handler"}
+    assert json.loads(app_index.users({"httpMethod": "GET"}, None)["body"]) == \
+        {"controller": "app.functions.users.handler"}
+    assert app_index.users({"httpMethod": "POST"}, None)["statusCode"] == 405
+
+
+def test_create_puts_the_app_root_on_sys_path(tmp_path, isolated):
+    root = make_app(tmp_path, functions={"only": HELLO})
+    spec = importlib.util.spec_from_file_location("some_index", root / "app_index.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["some_index"] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["some_index"]
+    assert str(root.resolve()) in sys.path
+    assert module.only({"httpMethod": "GET"}, {})["statusCode"] == 200
+
+
+def test_another_app_package_first_on_the_path_is_an_error(tmp_path, isolated):
+    root = make_app(tmp_path / "real", functions={"shared": HELLO})
+    other = make_app(tmp_path / "other", functions={"shared": HELLO})
+    sys.path.insert(0, str(other))
+    importlib.import_module("app.functions.shared.handler")  # the other app's package is loaded
+    sys.path.insert(0, str(root))
+    with pytest.raises(ImportError, match="another package named 'app'"):
+        importlib.import_module("app_index")
+
+
+def _call_run():
+    return lambda_app.run()
+
+
+def test_run_outside_a_module_file_is_an_error():
+    orphan = types.FunctionType(_call_run.__code__, {"lambda_app": lambda_app, "__name__": "not_a_module"})
+    with pytest.raises(RuntimeError, match="app_index.py"):
+        orphan()
+
+
+def test_lambda_style_import_in_a_fresh_interpreter(tmp_path):
+    """As Lambda does it: cwd is the app root, the handler is 'app_index.hello'."""
+    root = make_app(tmp_path, functions={"hello": HELLO})
+    assert (root / "app_index.py").read_text() == APP_INDEX
+    code = "import json, app_index; print(json.dumps(app_index.hello({'httpMethod': 'GET'}, None)))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                            env=clean_env(), timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"},
+                                         "body": '{"controller":"app.functions.hello.handler"}'}

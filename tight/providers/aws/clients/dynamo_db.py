@@ -1,0 +1,161 @@
+"""The app's DynamoDB connection: one cached flywheel ``Engine``.
+
+Generated handlers call :func:`connect` at import time, so importing this module
+and calling ``connect()`` must work with no credentials, no network and no
+database: nothing talks to DynamoDB until a model is saved or queried.
+
+Settings come from the environment when the engine is first connected (and again
+on :func:`reset`):
+
+- ``AWS_ENDPOINT_URL_DYNAMODB`` (or ``AWS_ENDPOINT_URL``): where DynamoDB is, e.g.
+  ``http://127.0.0.1:8000`` for ``tight dynamo.rundb``. Against a local endpoint no
+  real credentials are needed: dummy ones are used when none are set.
+- ``AWS_REGION`` / ``AWS_DEFAULT_REGION``: the region (default ``us-east-1``).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import decimal
+import ipaddress
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_REGION = "us-east-1"
+LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal"})
+DUMMY_CREDENTIALS = ("tight-local", "tight-local")
+
+_engine = None
+_session = None
+
+
+def endpoint_url() -> str | None:
+    """The DynamoDB endpoint the environment asks for, or None for AWS itself."""
+    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def region_name() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def is_local(url: str | None) -> bool:
+    """True for an endpoint on this machine (loopback address or localhost name)."""
+    if not url:
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or host == "0.0.0.0"
+    except ValueError:
+        return False
+
+
+def _new_session():
+    """A boto3 session (placebo attaches to its ``events``) for the current environment."""
+    import boto3
+
+    url = endpoint_url()
+    kwargs: dict[str, Any] = {"region_name": region_name()}
+    if is_local(url) and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
+        kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = DUMMY_CREDENTIALS
+    return boto3.Session(**kwargs)
+
+
+def _bind(engine, session) -> None:
+    from dynamo3 import DynamoDBConnection
+
+    client = session.client("dynamodb", endpoint_url=endpoint_url())
+    engine.dynamo = DynamoDBConnection(client)
+
+
+def connect():
+    """The app's flywheel ``Engine`` (created on first call, then cached)."""
+    global _engine, _session
+    if _engine is None:
+        patch_flywheel()
+        from flywheel import Engine
+
+        session = _new_session()
+        engine = Engine()
+        _bind(engine, session)
+        _engine, _session = engine, session
+    return _engine
+
+
+def session():
+    """The boto3 session the engine's client was made from (for placebo)."""
+    connect()
+    return _session
+
+
+def client():
+    """The botocore DynamoDB client the engine uses."""
+    return connect().dynamo.client
+
+
+def reset() -> None:
+    """Re-read the environment and point the cached engine at it.
+
+    The same ``Engine`` object is kept (handlers hold it in module globals), with a
+    new session and client; models registered on it stay registered. Used by the
+    pytest fixtures after they change ``AWS_ENDPOINT_URL_DYNAMODB``.
+    """
+    global _session
+    if _engine is None:
+        return
+    session = _new_session()
+    _bind(_engine, session)
+    _session = session
+
+
+def forget() -> None:
+    """Drop the cached engine entirely; the next :func:`connect` builds a new one."""
+    global _engine, _session
+    _engine = _session = None
+
+
+# -- flywheel datetime fix -----------------------------------------------------------
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_MICRO = decimal.Decimal(1_000_000)
+
+
+def _to_microseconds(value: Any) -> int:
+    if not isinstance(value, decimal.Decimal):
+        value = decimal.Decimal(str(value))
+    return int((value * _MICRO).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+
+
+def _datetime_dump(self, value: datetime.datetime) -> decimal.Decimal:
+    seconds = calendar.timegm(value.utctimetuple())
+    return decimal.Decimal(seconds) + decimal.Decimal(value.microsecond).scaleb(-6)
+
+
+def _datetime_load(self, value: Any) -> datetime.datetime:
+    from flywheel.fields.types import UTC
+
+    dt = _EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))
+    return dt if self.naive else dt.replace(tzinfo=UTC)
+
+
+def _date_load(self, value: Any) -> datetime.date:
+    return (_EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))).date()
+
+
+def patch_flywheel() -> None:
+    """Make flywheel 0.5.4 datetime/date fields load on every Python 3 (idempotent).
+
+    flywheel loads them with ``datetime.utcfromtimestamp(Decimal)``, a TypeError on
+    current Pythons (and deprecated since 3.12). Values are stored exactly as before
+    (seconds since the epoch, microsecond precision); loading is exact arithmetic.
+    """
+    from flywheel.fields import types
+
+    if getattr(types.DateTimeType, "_tight_patched", False):
+        return
+    types.DateTimeType.ddb_dump = _datetime_dump
+    types.DateTimeType.ddb_load = _datetime_load
+    types.DateType.ddb_load = _date_load
+    types.DateTimeType._tight_patched = True
