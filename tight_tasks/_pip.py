@@ -3,6 +3,8 @@
 (Named ``_pip`` so that it never shadows the real ``pip`` under
 ``inv -c tight_tasks``; the collection is called ``pip``.)
 """
+import os
+
 from invoke import Collection, task
 
 from .config import app_root, settings, usage_error
@@ -48,25 +50,26 @@ def install(
             "or pass --requirements to install requirements-vendor.txt."
         )
     root = app_root()
-    from .vendor import vendor_install
+    from .vendor import app_vendor_dir, local_path, vendor_install
 
     opts = settings(c, "pip", DEFAULTS)
     app = settings(c)
+    # Paths typed on the command line are relative to the current directory,
+    # those from tight.yml to the app root.
     vendor_install(
         root,
         packages=packages,
         requirements=requirements,
-        requirements_file=requirements_file,
-        target=target or app["vendor_dir"],
+        requirements_file=local_path(requirements_file, os.getcwd()),
+        target=local_path(target, os.getcwd()) or app_vendor_dir(root, app["vendor_dir"]),
         runtime=runtime or app["runtime"],
         architecture=architecture or app["architecture"],
         keep_boto3=keep_boto3,
         installer=installer or opts["installer"],
         index_url=index_url or opts["index_url"],
-        find_links=find_links or opts["find_links"],
+        find_links=local_path(find_links, os.getcwd()) or local_path(opts["find_links"], root),
         no_index=no_index or bool(opts["no_index"]),
     )
-
 
 ns = Collection("pip", install)
 ns.configure({"pip": DEFAULTS})
