@@ -1,7 +1,7 @@
 """Run DynamoDB locally and turn models into CloudFormation tables."""
-from invoke import Collection, task
-
 import os
+
+from invoke import Collection, task
 
 from .config import app_root, find_app_root, settings
 
