@@ -1,0 +1,237 @@
+"""tight dynamo.rundb: a local DynamoDB with the app's tables, served until a signal."""
+from __future__ import annotations
+
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import clean_env
+from dynamo_apps import ACCOUNT, EVENT, make_app, port_is_free
+
+READY = "Press Ctrl-C to stop."
+
+
+class Rundb:
+    """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
+
+    def __init__(self, app, *args):
+        self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+        self.lines: list[str] = []
+
+    def banner(self, timeout: float = 60) -> str:
+        self.queue = lines = queue.Queue()
+        self.reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(self.process.stdout.readline, "")],
+                                       daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if line.strip() == READY:
+                return "\n".join(self.lines)
+        self.process.kill()
+        raise AssertionError("rundb did not get ready:\n" + "\n".join(self.lines) + self.process.stderr.read())
+
+    def stop(self, sig=signal.SIGINT, timeout: float = 30) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        self.process.wait(timeout)
+        self.reader.join(timeout)
+        while not self.queue.empty():
+            self.lines.append(self.queue.get().rstrip("\n"))
+        return self.process.returncode, "\n".join(self.lines), self.process.stderr.read()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dynamodb_client(monkeypatch, endpoint: str):
+    """A boto3 client that finds the engine only through AWS_ENDPOINT_URL_DYNAMODB."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x",
+                                 region_name="us-east-1").client("dynamodb")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_rundb_serves_the_tables_until_a_signal(tmp_path, monkeypatch, sig):
+    app = make_app(tmp_path / "svc")
+    port = free_port()
+    run = Rundb(app, "--port", str(port), "--engine", "embedded")
+    banner = run.banner()
+    assert "This engine has the following tables ['my-service-dev-accounts']" in banner
+    assert f"Endpoint:   http://127.0.0.1:{port}" in banner
+    assert f"Port:       {port}" in banner and "InMemory:   true" in banner
+    assert f"export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:{port}" in banner
+
+    dynamodb = dynamodb_client(monkeypatch, f"http://127.0.0.1:{port}")
+    assert dynamodb.list_tables()["TableNames"] == ["my-service-dev-accounts"]
+    dynamodb.put_item(TableName="my-service-dev-accounts", Item={"id": {"S": "a1"}, "n": {"N": "2"}})
+    assert dynamodb.get_item(TableName="my-service-dev-accounts", Key={"id": {"S": "a1"}})["Item"]["n"] == {"N": "2"}
+
+    code, out, err = run.stop(sig)
+    assert code == 0, err
+    assert "Stopped DynamoDB" in out
+    assert "Traceback" not in err
+    assert port_is_free(port)
+
+
+def test_auto_engine_is_embedded_without_an_installed_jar(tmp_path):
+    app = make_app(tmp_path / "svc", {"Account": ACCOUNT, "Event": EVENT})
+    run = Rundb(app, "--port", str(free_port()))
+    banner = run.banner()
+    assert "Engine:     embedded" in banner
+    assert "['my-service-dev-accounts', 'my-service-dev-events']" in banner
+    assert run.stop()[0] == 0
+
+
+def test_rundb_needs_env_yml(tight, tmp_path):
+    app = make_app(tmp_path / "svc", env=None)
+    result = tight("dynamo.rundb", "--port", str(free_port()), cwd=app)
+    assert result.returncode == 1
+    assert "env.yml" in result.stderr and "tight generate.env" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_port_in_use_is_one_line_before_anything_starts(tight, tmp_path):
+    app = make_app(tmp_path / "svc")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = tight("dynamo.rundb", "--port", str(port), cwd=app)
+    assert result.returncode == 1
+    assert f"Port {port}" in result.stderr and "already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Initializing" not in result.stdout
+
+
+def test_broken_model_names_file_and_reason_and_stops_the_engine(tight, tmp_path):
+    app = make_app(tmp_path / "svc", {"Account": ACCOUNT,
+                                      "Broken": "from flywheel import Model\nclass Broken(Model)\n  pass\n"})
+    port = free_port()
+    result = tight("dynamo.rundb", "--port", str(port), cwd=app)
+    assert result.returncode == 1
+    assert "Broken.py" in result.stderr and "SyntaxError at line 2" in result.stderr
+    assert "engine was stopped" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert port_is_free(port)
+
+
+def test_seed_loads_yaml_and_json_items(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "svc", {"Account": ACCOUNT, "Event": EVENT})
+    seed = app / "seed"
+    seed.mkdir()
+    (seed / "accounts.yml").write_text("- {id: a1, name: Ada, score: 1.5}\n- {id: a2, tags: [x, y]}\n")
+    (seed / "my-service-dev-events.json").write_text('[{"user": "u1", "ts": 1, "kind": "login"}]')
+    port = free_port()
+    run = Rundb(app, "--port", str(port), "--seed", "seed")
+    banner = run.banner()
+    assert "Seeded 2 items into my-service-dev-accounts" in banner
+    assert "Seeded 1 item into my-service-dev-events" in banner
+    dynamodb = dynamodb_client(monkeypatch, f"http://127.0.0.1:{port}")
+    item = dynamodb.get_item(TableName="my-service-dev-accounts", Key={"id": {"S": "a1"}})["Item"]
+    assert item == {"id": {"S": "a1"}, "name": {"S": "Ada"}, "score": {"N": "1.5"}}
+    assert dynamodb.scan(TableName="my-service-dev-events")["Items"] == [
+        {"user": {"S": "u1"}, "ts": {"N": "1"}, "kind": {"S": "login"}}]
+    assert run.stop(signal.SIGTERM)[0] == 0
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("accounts.yml", "- {id: a1}\n- {name: no-key}\n", "accounts.yml: item 1: missing key attribute 'id'"),
+    ("accounts.yml", "- {id: 7}\n", "accounts.yml: item 0: key attribute 'id' must have type S, got N"),
+    ("accounts.yml", "- a1\n", "accounts.yml: item 0: expected a mapping"),
+    ("accounts.json", "{\"id\": 1}", "accounts.json: expected a list of items"),
+    ("nosuch.yml", "[]", "nosuch.yml: no model has table 'nosuch'"),
+])
+def test_bad_seed_names_file_and_index(tight, tmp_path, name, content, message):
+    app = make_app(tmp_path / "svc")
+    (app / "seed").mkdir()
+    (app / "seed" / name).write_text(content)
+    port = free_port()
+    result = tight("dynamo.rundb", "--port", str(port), "--seed", "seed", cwd=app)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert port_is_free(port)
+
+
+def test_local_engine_needs_an_install(tight, tmp_path):
+    app = make_app(tmp_path / "svc")
+    result = tight("dynamo.rundb", "--engine", "local", "--port", str(free_port()), cwd=app)
+    assert result.returncode == 1
+    assert "tight dynamo.installdb" in result.stderr and "--engine embedded" in result.stderr
+
+
+def test_unknown_engine_is_a_usage_error(tight, tmp_path):
+    app = make_app(tmp_path / "svc")
+    result = tight("dynamo.rundb", "--engine", "docker", cwd=app)
+    assert result.returncode == 2
+    assert "auto, embedded, local" in result.stderr
+
+
+def test_choose_engine(tmp_path, monkeypatch):
+    from tight_tasks import localdb
+
+    app = make_app(tmp_path / "svc")
+    assert localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8000).name == "embedded"
+    (app / "dynamo_db").mkdir()
+    (app / "dynamo_db" / "DynamoDBLocal.jar").write_bytes(b"not a jar")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    assert localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8000).name == "embedded"
+    java = tmp_path / "bin" / "java"
+    java.parent.mkdir()
+    java.write_text('#!/bin/sh\necho \'openjdk version "17.0.9" 2023-10-17\' >&2\n')
+    java.chmod(0o755)
+    monkeypatch.setenv("PATH", str(java.parent))
+    engine = localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8123)
+    assert engine.name == "local"
+    jar_dir = app / "dynamo_db"
+    assert engine.command() == [str(java), f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}", "-jar",
+                                str(jar_dir / "DynamoDBLocal.jar"), "-sharedDb", "-dbPath", str(jar_dir),
+                                "-port", "8123"]
+    java.write_text('#!/bin/sh\necho \'java version "1.8.0_312"\' >&2\n')
+    assert localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8000).name == "embedded"
+
+
+def test_local_engine_with_a_broken_jar_fails_cleanly_and_keep(tight, tmp_path):
+    """A jar Java cannot run: one-line error, no process left; the shared db is deleted unless --keep."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("no java on this machine")
+    from tight_tasks.localdb import java_version
+
+    if (java_version()[1] or 0) < 17:
+        pytest.skip("no Java 17+ on this machine")
+    app = make_app(tmp_path / "svc")
+    db = app / "dynamo_db"
+    db.mkdir()
+    (db / "DynamoDBLocal.jar").write_bytes(b"not a jar")
+    shared = db / "shared-local-instance.db"
+    shared.write_bytes(b"old data")
+    port = free_port()
+    kept = tight("dynamo.rundb", "--engine", "local", "--keep", "--port", str(port), cwd=app)
+    assert kept.returncode == 1
+    assert "The local engine did not start" in kept.stderr
+    assert shared.exists()
+    result = tight("dynamo.rundb", "--port", str(port), cwd=app)  # auto: jar + Java 17 -> local
+    assert result.returncode == 1
+    assert "The local engine did not start" in result.stderr
+    assert not shared.exists(), "the shared db is deleted on startup"
+    assert port_is_free(port)

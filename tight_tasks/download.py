@@ -1,0 +1,223 @@
+"""Streamed downloads with a progress bar, checksum files, and archives that cannot escape.
+
+``requests`` is imported inside :func:`download`; nothing heavy at import time.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+CHUNK = 256 * 1024
+
+
+class DownloadError(Exception):
+    """A failed download, checksum or extraction; the message is one line for the user."""
+
+
+def human_size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"  # pragma: no cover
+
+
+def human_time(seconds: float) -> str:
+    seconds = round(seconds)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class Progress:
+    """Bytes, rate and ETA: a redrawn bar on a terminal, a plain line every 10 % otherwise."""
+
+    def __init__(self, total: int | None, label: str = "Downloading", stream: IO[str] | None = None,
+                 tty: bool | None = None, clock=time.monotonic):
+        self.total = total if total and total > 0 else None
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.clock = clock
+        self.start = clock()
+        self.done = 0
+        self._last_draw = 0.0
+        self._next_step = 1  # next tenth (plain mode)
+        self._next_time = self.start + 5.0  # plain mode without a total
+
+    def rate(self) -> float:
+        elapsed = self.clock() - self.start
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def status(self) -> str:
+        rate = self.rate()
+        parts = [f"{self.label} {human_size(self.done)}"]
+        if self.total:
+            parts[0] += f" / {human_size(self.total)} ({100 * self.done // self.total}%)"
+        parts.append(f"{human_size(rate)}/s")
+        if self.total and rate > 0:
+            parts.append(f"ETA {human_time(max(self.total - self.done, 0) / rate)}")
+        return "  ".join(parts)
+
+    def bar(self, width: int = 24) -> str:
+        if not self.total:
+            return ""
+        filled = min(width, width * self.done // self.total)
+        return "[" + "#" * filled + "-" * (width - filled) + "] "
+
+    def update(self, count: int) -> None:
+        self.done += count
+        now = self.clock()
+        if self.tty:
+            if now - self._last_draw >= 0.1:
+                self._last_draw = now
+                self.stream.write("\r" + self.bar() + self.status() + "\x1b[K")
+                self.stream.flush()
+        elif self.total:
+            while self._next_step <= 9 and self.done * 10 >= self.total * self._next_step:
+                self._next_step += 1
+                self.stream.write(self.status() + "\n")
+                self.stream.flush()
+        elif now >= self._next_time:
+            self._next_time = now + 5.0
+            self.stream.write(self.status() + "\n")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        elapsed = max(self.clock() - self.start, 1e-9)
+        line = (f"{self.label} done: {human_size(self.done)} in {elapsed:.1f} s "
+                f"({human_size(self.done / elapsed)}/s)")
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _session():
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = "tight-cli"
+    return session
+
+
+def fetch_text(url: str, timeout: float = 20.0) -> str:
+    """GET a small text file (a checksum); :class:`DownloadError` on any failure."""
+    import requests
+
+    try:
+        response = _session().get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise DownloadError(f"cannot fetch {url}: {_reason(exc)}") from None
+    if response.status_code != 200:
+        raise DownloadError(f"cannot fetch {url}: HTTP {response.status_code} {response.reason}")
+    return response.text
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def parse_sha256(text: str, url: str) -> str:
+    """The hex digest of a ``.sha256`` file (``<hex>  <file name>`` or just ``<hex>``)."""
+    token = text.strip().split()[0].lower() if text.strip() else ""
+    if len(token) != 64 or any(c not in "0123456789abcdef" for c in token):
+        raise DownloadError(f"{url} does not hold a SHA-256 checksum")
+    return token
+
+
+def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty: bool | None = None) -> str:
+    """Stream ``url`` into ``target``; return its SHA-256. Truncation and HTTP errors raise."""
+    import requests
+
+    digest = hashlib.sha256()
+    try:
+        with _session().get(url, stream=True, timeout=(15, 60)) as response:
+            if response.status_code != 200:
+                raise DownloadError(f"cannot download {url}: HTTP {response.status_code} {response.reason}")
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            progress = Progress(total, "Downloading", stream=progress_stream, tty=tty)
+            with open(target, "wb") as handle:
+                for chunk in response.iter_content(CHUNK):
+                    handle.write(chunk)
+                    digest.update(chunk)
+                    progress.update(len(chunk))
+            progress.finish()
+    except requests.RequestException as exc:
+        raise DownloadError(f"download of {url} failed: {_reason(exc)}") from None
+    if total is not None and progress.done != total:
+        raise DownloadError(f"download of {url} is truncated: got {progress.done} of {total} bytes")
+    return digest.hexdigest()
+
+
+# -- archives ------------------------------------------------------------------
+
+
+def _safe_name(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return bool(name) and not path.is_absolute() and ".." not in path.parts and ":" not in path.parts[0]
+
+
+def extract(archive: Path, destination: Path) -> None:
+    """Unpack a .tar(.gz) or .zip into ``destination``; refuse members that would land outside it."""
+    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    if not _safe_name(info.filename):
+                        raise DownloadError(f"archive member {info.filename!r} would be written outside "
+                                            "the install directory; refusing the archive")
+                bad = zf.testzip()
+                if bad is not None:
+                    raise DownloadError(f"archive member {bad!r} is corrupt")
+                zf.extractall(destination)
+            return
+        with tarfile.open(archive, "r:*") as tf:
+            members = tf.getmembers()
+            for member in members:
+                if not _safe_name(member.name):
+                    raise DownloadError(f"archive member {member.name!r} would be written outside "
+                                        "the install directory; refusing the archive")
+                if member.issym() or member.islnk():
+                    target = PurePosixPath(member.name).parent / member.linkname if member.issym() \
+                        else PurePosixPath(member.linkname)
+                    if not _safe_name(str(target)) or PurePosixPath(member.linkname).is_absolute():
+                        raise DownloadError(f"archive link {member.name!r} -> {member.linkname!r} points "
+                                            "outside the install directory; refusing the archive")
+                elif not (member.isfile() or member.isdir()):
+                    raise DownloadError(f"archive member {member.name!r} is not a regular file")
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(destination, members=members, filter="data")
+            else:  # pragma: no cover - Python without extraction filters
+                tf.extractall(destination, members=members)
+    except DownloadError:
+        raise
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise DownloadError(f"the archive is corrupt or truncated ({_reason(exc)})") from None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        os.unlink(path)
