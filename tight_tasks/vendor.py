@@ -203,7 +203,7 @@ _PIP_NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Z
 _UV_NO_WHEEL = (
     re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? has no wheels with a matching platform tag"),
     re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the"),
-    re.compile(r"only ([A-Za-z0-9][A-Za-z0-9._-]*)[<>=!~]\S* (?:is|are) available"),
+    re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? has no usable wheels"),
 )
 
 

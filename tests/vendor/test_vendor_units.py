@@ -7,7 +7,12 @@ import pytest
 from invoke.exceptions import Exit
 
 from tight_tasks import vendor
-from tight_tasks.vendor import IndexOptions, add_requirements, lambda_target, requirement_name
+from tight_tasks.vendor import (
+    IndexOptions,
+    add_requirements,
+    lambda_target,
+    requirement_name,
+)
 
 
 @pytest.mark.parametrize("runtime", ["python3.10", "python3.11"])
@@ -158,6 +163,10 @@ def test_missing_package_from_installer_output():
     assert vendor.missing_package(PIP_OUTPUT) == "macpkg"
     assert vendor.missing_package(UV_OUTPUT) == "macpkg"
     assert vendor.missing_package("  cause: Because nosuch was not found in the provided package locations") == "nosuch"
+    assert vendor.missing_package("  cause: Because srconly==1.0 has no usable wheels and only srconly==1.0 is "
+                                  "available, we can conclude") == "srconly"
+    assert vendor.missing_package("  cause: Because badzip==1.0 has an invalid package format and only badzip==1.0 "
+                                  "is available, we can conclude") is None
     assert vendor.missing_package("ERROR: something else") is None
 
 

@@ -21,7 +21,7 @@ def build_wheel(
     name: str,
     version: str = "1.0",
     tag: str = "py3-none-any",
-    files: dict[str, str] | None = None,
+    files: dict[str, str | bytes] | None = None,
     requires: list[str] | tuple[str, ...] = (),
 ) -> Path:
     """Write ``<name>-<version>-<tag>.whl`` into ``wheelhouse`` and return its path.
@@ -41,7 +41,7 @@ def build_wheel(
     tags = [f"{p}-{a}-{plat}" for p in python.split(".") for a in abi.split(".") for plat in platforms.split(".")]
     wheel_meta = ["Wheel-Version: 1.0", "Generator: tight-tests", f"Root-Is-Purelib: {str(tag.endswith('any')).lower()}"]
     wheel_meta += [f"Tag: {t}" for t in tags]
-    contents = {path: text.encode() for path, text in files.items()}
+    contents = {path: text if isinstance(text, bytes) else text.encode() for path, text in files.items()}
     contents[f"{dist_info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     contents[f"{dist_info}/WHEEL"] = ("\n".join(wheel_meta) + "\n").encode()
     record = [f"{path},{_record_hash(data)},{len(data)}" for path, data in contents.items()]
@@ -52,3 +52,20 @@ def build_wheel(
         for arcname, data in contents.items():
             zf.writestr(arcname, data)
     return path
+
+
+def wheel_from_installed(wheelhouse: Path, dist_name: str) -> Path:
+    """A pure wheel of an installed distribution (its RECORD-listed files), built offline."""
+    from importlib.metadata import distribution
+
+    dist = distribution(dist_name)
+    files: dict[str, bytes] = {}
+    for entry in dist.files or []:
+        rel = entry.as_posix()
+        if rel.startswith("..") or ".dist-info/" in rel or rel.endswith((".pyc", ".pyo")) or "__pycache__" in rel:
+            continue
+        path = Path(dist.locate_file(entry))
+        if path.is_file():
+            files[rel] = path.read_bytes()
+    requires = [r for r in dist.requires or [] if "extra ==" not in r]
+    return build_wheel(wheelhouse, dist.metadata["Name"], dist.version, files=files, requires=requires)
