@@ -139,6 +139,8 @@ def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty
     import requests
 
     digest = hashlib.sha256()
+    progress: Progress | None = None
+    total: int | None = None
     try:
         with _session().get(url, stream=True, timeout=(15, 60)) as response:
             if response.status_code != 200:
@@ -152,9 +154,13 @@ def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty
                     digest.update(chunk)
                     progress.update(len(chunk))
             progress.finish()
+    except requests.exceptions.ChunkedEncodingError:
+        got = progress.done if progress is not None else 0
+        of = f" of {total}" if total is not None else ""
+        raise DownloadError(f"download of {url} is truncated: the connection closed after {got}{of} bytes") from None
     except requests.RequestException as exc:
         raise DownloadError(f"download of {url} failed: {_reason(exc)}") from None
-    if total is not None and progress.done != total:
+    if progress is None or (total is not None and progress.done != total):
         raise DownloadError(f"download of {url} is truncated: got {progress.done} of {total} bytes")
     return digest.hexdigest()
 

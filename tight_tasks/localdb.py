@@ -138,7 +138,8 @@ def install_dynamodb_local(version: str = "v3.x", url: str | None = None, direct
                 f"could not check for a newer archive ({exc}).")
             _report_java()
             return directory
-        raise fail(f"{exc}; nothing was installed.") from None
+        raise fail(f"{exc}; nothing was installed{' (the existing install is untouched)' if jar_present else ''}.") \
+            from None
 
     if not force and jar_present and installed.get("url") == url and installed.get("sha256") == expected:
         say(f"DynamoDB Local {installed.get('version') or ''} is already installed in {directory} "

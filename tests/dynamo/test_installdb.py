@@ -1,0 +1,237 @@
+"""tight dynamo.installdb against a local HTTP server serving archives built here."""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import clean_env
+
+JAR = b"PK fake DynamoDBLocal.jar " + os.urandom(1024 * 1024)  # ~1 MiB: several progress updates
+
+
+def tarball(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def sha256(data: bytes) -> bytes:
+    return f"{hashlib.sha256(data).hexdigest()}  dynamodb_local_latest.tar.gz\n".encode()
+
+
+class Server:
+    """Serves ``files`` (path -> bytes); ``/short/...`` announces more bytes than it sends."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        self.sent_half = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                data = outer.files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                short = self.path.startswith("/short/") and not self.path.endswith(".sha256")
+                self.send_header("Content-Length", str(len(data) * (2 if short else 1)))
+                self.end_headers()
+                if self.path.startswith("/slow/") and not self.path.endswith(".sha256"):
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    outer.sent_half.set()
+                    outer.release.wait(30)
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def publish(self, path: str, archive: bytes, checksum: bytes | None = None) -> str:
+        self.files[path] = archive
+        self.files[path + ".sha256"] = sha256(archive) if checksum is None else checksum
+        return self.url + path
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    good = tarball({"DynamoDBLocal.jar": JAR, "DynamoDBLocal_lib/libsqlite4java-linux-amd64.so": b"so",
+                    "LICENSE.txt": b"license"})
+    s.publish("/v3.x/dynamodb_local_latest.tar.gz", good)
+    yield s
+    s.release.set()
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def install(tight, cwd, *args, path=None):
+    env = clean_env(**({"PATH": path} if path is not None else {}))
+    return tight("dynamo.installdb", *args, cwd=cwd, env=env)
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def test_install_verify_unpack_and_rerun_is_quick(tight, tmp_path, server):
+    url = server.url + "/v3.x/dynamodb_local_latest.tar.gz"
+    first = install(tight, tmp_path, "--url", url)
+    assert first.returncode == 0, first.stderr
+    db = tmp_path / "dynamo_db"
+    assert (db / "DynamoDBLocal.jar").read_bytes() == JAR
+    assert (db / "DynamoDBLocal_lib" / "libsqlite4java-linux-amd64.so").read_bytes() == b"so"
+    assert "Installed DynamoDB Local" in first.stdout
+    # Not a terminal: plain progress lines with bytes, rate and ETA, then a summary.
+    assert "ETA" in first.stderr and "MiB/s" in first.stderr and "Downloading done: 1.0 MiB" in first.stderr
+    assert "\r" not in first.stderr
+    assert leftovers(tmp_path) == []
+    assert server.requests.count("/v3.x/dynamodb_local_latest.tar.gz") == 1
+
+    again = install(tight, tmp_path, "--url", url)
+    assert again.returncode == 0
+    assert "already installed" in again.stdout and "--force" in again.stdout
+    assert server.requests.count("/v3.x/dynamodb_local_latest.tar.gz") == 1, "no second download"
+
+    (db / "shared-local-instance.db").write_bytes(b"my data")
+    forced = install(tight, tmp_path, "--url", url, "--force")
+    assert forced.returncode == 0
+    assert server.requests.count("/v3.x/dynamodb_local_latest.tar.gz") == 2
+    assert (db / "shared-local-instance.db").read_bytes() == b"my data", "user data survives a re-install"
+
+
+def test_install_dir_option(tight, tmp_path, server):
+    result = install(tight, tmp_path, "--url", server.url + "/v3.x/dynamodb_local_latest.tar.gz", "--dir", "ddb")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ddb" / "DynamoDBLocal.jar").is_file()
+    assert not (tmp_path / "dynamo_db").exists()
+
+
+BAD = {
+    "wrong checksum": (lambda s: s.publish("/bad/a.tar.gz", tarball({"DynamoDBLocal.jar": b"x"}),
+                                           checksum=b"0" * 64 + b"  a.tar.gz\n"), "checksum mismatch"),
+    "short body": (lambda s: s.publish("/short/a.tar.gz", tarball({"DynamoDBLocal.jar": JAR})),
+                   "/short/a.tar.gz is truncated: the connection closed after"),
+    "truncated archive": (lambda s: s.publish("/trunc/a.tar.gz", tarball({"DynamoDBLocal.jar": JAR})[:5000]),
+                          "corrupt or truncated"),
+    "escaping member": (lambda s: s.publish("/evil/a.tar.gz", tarball({"DynamoDBLocal.jar": b"x",
+                                                                        "../escaped.txt": b"gotcha"})),
+                        "outside the install directory"),
+    "no jar": (lambda s: s.publish("/nojar/a.tar.gz", tarball({"README": b"x"})), "no DynamoDBLocal.jar"),
+    "404": (lambda s: (s.files.__setitem__("/gone/a.tar.gz.sha256", sha256(b"x")), s.url + "/gone/a.tar.gz")[1],
+            "cannot download http://127.0.0.1"),
+    "no checksum": (lambda s: (s.files.__setitem__("/nosum/a.tar.gz", b"x"), s.url + "/nosum/a.tar.gz")[1],
+                    "a.tar.gz.sha256: HTTP 404"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_failures_leave_the_install_untouched(tight, tmp_path, server, case):
+    good = server.url + "/v3.x/dynamodb_local_latest.tar.gz"
+    assert install(tight, tmp_path, "--url", good).returncode == 0
+    db = tmp_path / "dynamo_db"
+    before = sorted((str(p.relative_to(db)), p.read_bytes()) for p in db.rglob("*") if p.is_file())
+    make, message = BAD[case]
+    result = install(tight, tmp_path, "--url", make(server), "--force")
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "nothing was installed (the existing install is untouched)" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = sorted((str(p.relative_to(db)), p.read_bytes()) for p in db.rglob("*") if p.is_file())
+    assert after == before
+    assert leftovers(tmp_path) == [], "no partial files"
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_ctrl_c_during_download_leaves_the_install_untouched(tight, tmp_path, server):
+    assert install(tight, tmp_path, "--url", server.url + "/v3.x/dynamodb_local_latest.tar.gz").returncode == 0
+    jar = (tmp_path / "dynamo_db" / "DynamoDBLocal.jar").read_bytes()
+    url = server.publish("/slow/a.tar.gz", tarball({"DynamoDBLocal.jar": b"new " + JAR}))
+    process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.installdb", "--url", url, "--force"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean_env())
+    assert server.sent_half.wait(60), "the download never started"
+    time.sleep(0.3)  # let the client write what it received into its staging directory
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Interrupted: nothing was installed" in err and "Traceback" not in err
+    assert (tmp_path / "dynamo_db" / "DynamoDBLocal.jar").read_bytes() == jar
+    assert leftovers(tmp_path) == []
+
+
+def test_failure_without_previous_install_leaves_nothing(tight, tmp_path, server):
+    result = install(tight, tmp_path, "--url", server.url + "/missing.tar.gz")
+    assert result.returncode == 1 and "HTTP 404" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_java_missing_is_a_clear_warning(tight, tmp_path, server):
+    result = install(tight, tmp_path, "--url", server.url + "/v3.x/dynamodb_local_latest.tar.gz",
+                     path=str(Path(sys.executable).parent))
+    assert result.returncode == 0, result.stderr
+    assert "Java 17+ was not found" in result.stderr and "embedded engine" in result.stderr
+
+
+def test_bad_version_is_a_usage_error(tight, tmp_path):
+    result = tight("dynamo.installdb", "--version", "../../etc", cwd=tmp_path)
+    assert result.returncode == 2 and "v3.x" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_url_is_the_https_cloudfront_archive():
+    from tight_tasks.localdb import archive_url
+
+    assert archive_url("v3.x") == "https://d1ni2b6xgvw0s0.cloudfront.net/v3.x/dynamodb_local_latest.tar.gz"
+    assert archive_url("v2.x").startswith("https://")
+
+
+def test_progress_on_a_terminal_redraws_one_line():
+    from tight_tasks.download import Progress
+
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(4 * 1024 * 1024, stream=out, tty=True, clock=lambda: now[0])
+    for _ in range(4):
+        now[0] += 1.0
+        progress.update(1024 * 1024)
+    progress.finish()
+    text = out.getvalue()
+    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
+    assert "[######------------------] Downloading 1.0 MiB / 4.0 MiB (25%)  1.0 MiB/s  ETA 0:03" in text
+    assert "Downloading done: 4.0 MiB in 4.0 s (1.0 MiB/s)" in text
+
+
+def test_progress_plain_lines_every_tenth():
+    from tight_tasks.download import Progress
+
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(1000, stream=out, tty=False, clock=lambda: now[0])
+    for _ in range(100):
+        now[0] += 0.1
+        progress.update(10)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 9
+    assert lines[0] == "Downloading 100 B / 1000 B (10%)  100 B/s  ETA 0:09"
