@@ -12,6 +12,8 @@ import pytest
 
 import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
 
+UTC = datetime.timezone(datetime.timedelta(0))  # datetime.UTC needs Python 3.11
+
 _counter = itertools.count()
 
 
@@ -259,7 +261,7 @@ def test_response_headers_override_and_remove_defaults(controller):
 
 
 def test_decimals_datetimes_and_sets_serialize(controller):
-    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     controller("get", lambda **kw: {"body": {"n": decimal.Decimal(3), "f": decimal.Decimal("1.5"),
                                              "t": when, "s": {"b", "a"}}})
     body = json.loads(lambda_proxy.dispatch(controller.name, rest_event())["body"])

@@ -256,3 +256,35 @@ def test_plugin_is_inert_outside_an_app(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "pytest", "--help"], cwd=tmp_path, capture_output=True,
                                text=True, env=env, timeout=120, check=False).stdout
     assert "--tight-record" in help_text
+
+
+def test_generated_app_records_and_plays_back(tight, tmp_path):
+    """The real generator's output and this runtime agree (generate.app, .function, .model)."""
+    created = tight("generate.app", "my_service", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    root = tmp_path / "my_service"
+    for args in (("generate.function", "my_controller"), ("generate.model", "account")):
+        result = tight(*args, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    write(root / "tests" / "conftest.py", APP_CONFTEST_DB)
+    write(root / "tests" / "test_tables.py", '''\
+        from tight.core.test_helpers import playback
+        from tight.providers.aws.clients import dynamo_db
+
+
+        def test_tables(dynamo_db_session):
+            playback(__file__, dynamo_db_session, test_tables.__name__)
+            assert list(dynamo_db.connect().dynamo.list_tables()) == ["my-service-dev-accounts"]
+        ''')
+    expectation = root / INTEGRATION / "my_controller" / "expectations" / "test_get_method.yml"
+    assert expectation.read_text() == GENERATED_EXPECTATION
+
+    recorded = pytest_in(root, "--tight-record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "3 passed" in recorded.stdout
+    assert expectation.read_text() == GENERATED_EXPECTATION
+    assert (root / "tests" / "placebos" / "test_tables" / "dynamodb.ListTables_1.json").is_file()
+
+    played = pytest_in(root, HOME=str(tmp_path / "no-home"), AWS_EC2_METADATA_DISABLED="true")
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert "3 passed" in played.stdout
