@@ -60,6 +60,8 @@ def collect(root: Path, vendor_dir: str | os.PathLike = "app/vendored", include_
     vendor = Path(root, vendor_dir).resolve()
     excluded = {p.resolve() for p in exclude}
     app = root / "app"
+    # pip.install's staging and old copies of the vendor dir (during or after an interrupted run)
+    staging = (f".{vendor.name}.tight-", f".{vendor.name}.old-")
     seen: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(app, followlinks=True):
         here = Path(dirpath)
@@ -73,7 +75,8 @@ def collect(root: Path, vendor_dir: str | os.PathLike = "app/vendored", include_
         in_vendor = _inside(here, vendor)
         dirnames[:] = sorted(
             d for d in dirnames
-            if d not in SKIP_DIRS and (in_vendor or _inside(here / d, vendor) or d not in TEST_DIRS)
+            if d not in SKIP_DIRS and not d.startswith(staging)
+            and (in_vendor or _inside(here / d, vendor) or d not in TEST_DIRS)
         )
         for name in filenames:
             if name.endswith(SKIP_SUFFIXES) or name in SKIP_FILES or (name == ENV_FILE and not include_env):

@@ -83,6 +83,7 @@ def app(tmp_path) -> Path:
     write(root / "app/tests/test_unit.py")
     write(root / "app/env.yml", "SECRET: s3cr3t\n")
     write(root / "app/.git/config")
+    write(root / "app/.vendored.tight-k2j3h4/leftover/__init__.py")  # an interrupted pip.install
     write(root / "builds/old.zip")
     tool = write(root / "app/vendored/somepkg/tool.sh", "#!/bin/sh\necho hi\n")
     tool.chmod(0o775)
