@@ -122,6 +122,21 @@ def test_http_api_event_arguments(controller, authorizer, principal):
     assert seen["principal_id"] == principal
 
 
+def test_handlers_get_only_the_arguments_they_name(controller):
+    def get_handler(event, context):
+        return {"body": {"method": event["httpMethod"], "context": context}}
+
+    def post_handler(body, principal_id=None):
+        return {"body": {"got": body, "principal": principal_id}}
+
+    controller("get", get_handler)
+    controller("post", post_handler)
+    assert json.loads(lambda_proxy.dispatch(controller.name, rest_event(), "ctx")["body"]) == \
+        {"method": "GET", "context": "ctx"}
+    assert json.loads(lambda_proxy.dispatch(controller.name, rest_event("POST", body="[3]"))["body"]) == \
+        {"got": [3], "principal": None}
+
+
 def test_missing_keys_give_empty_parameters(controller):
     seen = {}
     controller("get", lambda **kwargs: seen.update(kwargs) or {})

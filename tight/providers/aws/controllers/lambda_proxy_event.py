@@ -14,12 +14,18 @@ The controller is the handler module's package (``app.functions.my_controller.ha
 calls) picks the handler for the event's method and turns whatever happens into a
 proxy response: a dict ``body`` becomes compact JSON, the status defaults to 200, the
 app-wide default headers are added, and failures become 4xx/5xx responses.
+
+Handlers are called with keyword arguments ``event``, ``context``, ``body`` (the
+JSON-decoded request body, or None), ``path_parameters``, ``query_parameters`` and
+``principal_id`` (the authorizer's principal, or None); a handler that does not
+take ``**kwargs`` gets only the ones it names (``def get(event, context)``).
 """
 from __future__ import annotations
 
 import base64
 import datetime
 import decimal
+import inspect
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -50,6 +56,8 @@ INTERNAL_ERROR = {"message": "Internal server error"}
 
 _DEFAULT_HEADERS: dict[str, str] = {"Access-Control-Allow-Origin": "*"}
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}
+_ACCEPTS: dict[Callable[..., Any], frozenset[str] | None] = {}
+_UNKNOWN = object()
 
 
 class ResponseExit(Exception):
@@ -108,6 +116,25 @@ patch = _register("PATCH")
 delete = _register("DELETE")
 options = _register("OPTIONS")
 head = _register("HEAD")
+
+
+def _accepted_arguments(function: Callable[..., Any]) -> frozenset[str] | None:
+    """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
+    cached = _ACCEPTS.get(function, _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        accepted = None
+    else:
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            accepted = None
+        else:
+            accepted = frozenset(p.name for p in parameters
+                                 if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
+    _ACCEPTS[function] = accepted
+    return accepted
 
 
 def handlers(controller: str) -> dict[str, Callable[..., Any]]:
@@ -233,15 +260,19 @@ def dispatch(controller: str, event: Mapping[str, Any] | None, context: Any = No
             body = event_body(event)
         except BadRequest as exc:
             return error_response(400, str(exc))
+        arguments = {
+            "event": event,
+            "context": context,
+            "body": body,
+            "path_parameters": _mapping(event.get("pathParameters")),
+            "query_parameters": _mapping(event.get("queryStringParameters")),
+            "principal_id": principal_id(event),
+        }
+        accepted = _accepted_arguments(handler)
+        if accepted is not None:
+            arguments = {key: value for key, value in arguments.items() if key in accepted}
         try:
-            result = handler(
-                event=event,
-                context=context,
-                body=body,
-                path_parameters=_mapping(event.get("pathParameters")),
-                query_parameters=_mapping(event.get("queryStringParameters")),
-                principal_id=principal_id(event),
-            )
+            result = handler(**arguments)
         except ResponseExit as exit_:
             result = exit_.response
         return make_response(result)
