@@ -438,6 +438,17 @@ def check_target(directory: Path, root: Path) -> None:
             )
 
 
+def size_warning(size: int, shown_dir: str) -> str | None:
+    """A warning when a vendor dir of ``size`` bytes nears or passes Lambda's unzipped limit."""
+    if size > UNZIPPED_LIMIT:
+        return (f"Warning: {shown_dir} is {size:,} bytes, over Lambda's {UNZIPPED_LIMIT:,}-byte unzipped limit: "
+                "generate.artifact will refuse it; remove dependencies.")
+    if size >= WARN_SHARE * UNZIPPED_LIMIT:
+        return (f"Warning: {shown_dir} is {size:,} bytes, {size / UNZIPPED_LIMIT:.0%} of Lambda's "
+                f"{UNZIPPED_LIMIT:,}-byte unzipped limit.")
+    return None
+
+
 def warn(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -582,13 +593,10 @@ def vendor_install(
     if added:
         echo(f"Added to {_display(req_path, root)}: " + ", ".join(added))
     size, files = tree_size(directory)
-    echo(f"{shown_dir}: {human(size)} in {files} files")
-    if size >= UNZIPPED_LIMIT:
-        warn(f"Warning: {shown_dir} is {human(size)}, over Lambda's {human(UNZIPPED_LIMIT)} unzipped limit; "
-             "the artifact will be refused.")
-    elif size >= WARN_SHARE * UNZIPPED_LIMIT:
-        warn(f"Warning: {shown_dir} is {human(size)}, {size / UNZIPPED_LIMIT:.0%} of Lambda's "
-             f"{human(UNZIPPED_LIMIT)} unzipped limit.")
+    echo(f"{shown_dir}: {human(size)} ({size:,} bytes) in {files} files")
+    message = size_warning(size, shown_dir)
+    if message:
+        warn(message)
     return directory
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,14 @@ def test_requirements_file_and_target_relative_to_cwd(make_app, install):
     assert result.returncode == 0, result.stderr
     assert (sub / "out" / "solo" / "__init__.py").is_file()
     assert not (root / "app" / "vendored").exists()
+
+
+def test_index_options_from_tight_yml(make_app, wheelhouse, env):
+    root = make_app()
+    shutil.copytree(wheelhouse, root / "wheels")
+    with open(root / "tight.yml", "a") as handle:
+        handle.write("pip:\n  find_links: wheels\n  no_index: true\n  installer: pip\n")
+    result = run_tight("pip.install", "solo", cwd=root / "app", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "with pip" in result.stdout
+    assert (root / "app" / "vendored" / "solo" / "__init__.py").is_file()

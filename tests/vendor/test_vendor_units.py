@@ -190,3 +190,11 @@ def test_dangerous_targets_are_refused(tmp_path, where):
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     with pytest.raises(Exit):
         vendor.check_target(target, root)
+
+
+def test_size_warning_near_and_over_the_unzipped_limit():
+    assert vendor.size_warning(5_000_000, "app/vendored") is None
+    near = vendor.size_warning(220_000_000, "app/vendored")
+    assert "84%" in near and "262,144,000" in near
+    over = vendor.size_warning(300_000_000, "app/vendored")
+    assert "over Lambda's 262,144,000-byte unzipped limit" in over
