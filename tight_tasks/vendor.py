@@ -276,8 +276,8 @@ def add_requirements(text: str, packages: list[str]) -> tuple[str, list[str]]:
     return body, added
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+def write_temp(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` (same mode); rename it to finish."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -286,10 +286,10 @@ def write_atomic(path: Path, text: str) -> None:
             shutil.copymode(path, tmp)
         else:
             os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 # -- the vendor dir ------------------------------------------------------------
@@ -494,6 +494,8 @@ def vendor_install(
     directory = Path(root, target)
     check_target(directory, root)
     req_path = Path(root, requirements_file or REQUIREMENTS_FILE)
+    if not req_path.parent.is_dir():
+        raise fail(f"The directory of {req_path} does not exist: pass an existing --requirements-file.")
     if req_path.exists() and not req_path.is_file():
         raise fail(f"{req_path} is not a file: pass --requirements-file FILE.")
     if requirements and not req_path.is_file():
@@ -524,7 +526,7 @@ def vendor_install(
         created_parent = next(p for p in reversed([directory.parent, *directory.parent.parents]) if not p.exists())
         directory.parent.mkdir(parents=True)
     staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.tight-"))
-    old = None
+    old = req_tmp = None
     try:
         if directory.is_dir() and not requirements:
             shutil.copytree(directory, staging, symlinks=True, dirs_exist_ok=True)
@@ -558,18 +560,19 @@ def vendor_install(
         copy_runtime(staging)
         (staging / PLATFORM_MARKER).write_text(platform.key + "\n", encoding="utf-8")
         os.chmod(staging, 0o755)  # mkdtemp makes it 0700
+        new_text, added = add_requirements(old_text, packages)
+        if added:  # written now, renamed into place right after the vendor dir
+            req_tmp = write_temp(req_path, new_text)
         if directory.exists():
             old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.old-"))
             os.replace(directory, old / directory.name)
         os.replace(staging, directory)
-        if packages:
-            new_text, added = add_requirements(old_text, packages)
-            if added:
-                write_atomic(req_path, new_text)
-        else:
-            added = []
+        if req_tmp is not None:
+            os.replace(req_tmp, req_path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if req_tmp is not None:
+            req_tmp.unlink(missing_ok=True)
         if old is not None and (old / directory.name).exists() and not directory.exists():
             os.replace(old / directory.name, directory)
         if created_parent is not None and not directory.exists():
