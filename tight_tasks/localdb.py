@@ -430,6 +430,7 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
     """
     from tight.core.env import EnvFileError, apply_env
     from tight.core.local_dynamodb import (
+        DynamoDBError,
         create_tables,
         port_free,
         region,
@@ -469,7 +470,10 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
             wait_until_ready(chosen.endpoint, timeout=90 if chosen.name == "local" else 30, alive=chosen.alive)
         except (RuntimeError, TimeoutError) as exc:
             raise fail(f"The {chosen.name} engine did not start: {exc}.") from None
-        tables = create_tables(chosen.endpoint, specs)
+        try:
+            tables = create_tables(chosen.endpoint, specs)
+        except DynamoDBError as exc:
+            raise fail(f"The {chosen.name} engine refused a table: {exc}; the engine was stopped.") from None
         seeded = {}
         if seed:
             name, stage = os.environ.get("NAME"), os.environ.get("STAGE")

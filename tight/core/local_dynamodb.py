@@ -15,7 +15,8 @@ state is reset when the context exits.  moto keeps tables per region: tables
 are created in ``AWS_REGION``/``AWS_DEFAULT_REGION`` (``us-east-1`` when
 unset); clients must use the same region.
 
-moto, boto3 and flywheel are imported lazily.
+moto, boto3 and flywheel are imported lazily; table creation speaks the
+DynamoDB JSON API over plain HTTP (:func:`call`), so it needs no boto3 at all.
 """
 from __future__ import annotations
 
@@ -56,32 +57,64 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_until_ready(endpoint: str, timeout: float = 30.0, alive=lambda: True) -> None:
-    """Poll ``endpoint`` with ListTables until it answers (``alive()`` false: give up)."""
+class DynamoDBError(RuntimeError):
+    """An error answer of a local engine: ``code`` is its ``__type`` (e.g. ResourceInUseException)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(f"{code}: {message}" if message else code)
+
+
+def call(endpoint: str, operation: str, payload: dict[str, Any] | None = None, region_name: str | None = None,
+         timeout: float = 30.0) -> dict[str, Any]:
+    """One DynamoDB JSON API call over plain HTTP, without boto3 (fast to start).
+
+    Local engines accept any signature; the credential scope carries the region,
+    which moto uses to pick its per-region tables.
+    """
     import http.client
+    import json
     from urllib.parse import urlsplit
 
     url = urlsplit(endpoint)
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+        "Authorization": (f"AWS4-HMAC-SHA256 Credential={DUMMY_CREDENTIALS['aws_access_key_id']}/20200101/"
+                          f"{region_name or region()}/dynamodb/aws4_request, SignedHeaders=host, Signature=0"),
+    }
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+    try:
+        conn.request("POST", url.path or "/", body=json.dumps(payload or {}), headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {"message": body[:200].decode("utf-8", "replace")}
+    if response.status >= 400:
+        code = str(data.get("__type", f"HTTP {response.status}")).rsplit("#", 1)[-1]
+        raise DynamoDBError(code, str(data.get("message") or data.get("Message") or ""))
+    return data
+
+
+def wait_until_ready(endpoint: str, timeout: float = 30.0, alive=lambda: True) -> None:
+    """Poll ``endpoint`` with ListTables until it answers (``alive()`` false: give up)."""
     deadline = time.monotonic() + timeout
-    body = "{}"
-    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
-               "Authorization": "AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, "
-                                "SignedHeaders=host, Signature=0"}
     delay = 0.005
     while True:
         if not alive():
             raise RuntimeError(f"the engine stopped before answering on {endpoint}")
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=2)
         try:
-            conn.request("POST", "/", body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status < 500:
-                return
+            call(endpoint, "ListTables", {"Limit": 1}, timeout=2)
+            return
+        except DynamoDBError as exc:
+            if not exc.code.startswith("HTTP 5"):
+                return  # it answers, even if it dislikes the request
         except OSError:
             pass
-        finally:
-            conn.close()
         if time.monotonic() > deadline:
             raise TimeoutError(f"no DynamoDB answered on {endpoint} within {timeout:.0f} s")
         time.sleep(delay)
@@ -102,14 +135,14 @@ def create_tables(endpoint: str, models: Iterable[Any], region_name: str | None 
 
     ``models`` are flywheel Model classes or :func:`~tight.core.models.table_spec`
     dicts. Tables that already exist are left as they are. Returns the table names.
+    Raises :class:`DynamoDBError` when the engine refuses a table.
     """
     from tight.core.models import table_spec
 
     specs = [m if isinstance(m, dict) else table_spec(m) for m in models]
     if not specs:
         return []
-    dynamodb = client(endpoint, region_name)
-    existing = set(_list_tables(dynamodb))
+    existing = set(list_tables(endpoint, region_name))
     names = []
     for spec in specs:
         name = spec["TableName"]
@@ -117,35 +150,35 @@ def create_tables(endpoint: str, models: Iterable[Any], region_name: str | None 
         if name in existing:
             continue
         try:
-            dynamodb.create_table(**create_request(spec))
-        except dynamodb.exceptions.ResourceInUseException:
-            continue
+            call(endpoint, "CreateTable", create_request(spec), region_name)
+        except DynamoDBError as exc:
+            if exc.code == "ResourceInUseException":
+                continue
+            raise DynamoDBError(exc.code, f"cannot create table {name}: {exc}") from None
         existing.add(name)
         ttl = spec.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
-            _wait_active(dynamodb, name)
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+            _wait_active(endpoint, name, region_name)
+            call(endpoint, "UpdateTimeToLive", {"TableName": name, "TimeToLiveSpecification": ttl}, region_name)
     return names
 
 
-def _list_tables(dynamodb) -> list[str]:
+def list_tables(endpoint: str, region_name: str | None = None) -> list[str]:
+    """Every table name of the engine (all pages)."""
     names: list[str] = []
-    kwargs: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
     while True:
-        page = dynamodb.list_tables(**kwargs)
+        page = call(endpoint, "ListTables", payload, region_name)
         names.extend(page.get("TableNames", []))
         if not page.get("LastEvaluatedTableName"):
             return names
-        kwargs["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+        payload["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
 
 
-def list_tables(endpoint: str, region_name: str | None = None) -> list[str]:
-    return _list_tables(client(endpoint, region_name))
-
-
-def _wait_active(dynamodb, name: str, timeout: float = 30.0) -> None:
+def _wait_active(endpoint: str, name: str, region_name: str | None, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while dynamodb.describe_table(TableName=name)["Table"].get("TableStatus") not in ("ACTIVE", None):
+    while call(endpoint, "DescribeTable", {"TableName": name}, region_name)["Table"].get("TableStatus") not in (
+            "ACTIVE", None):
         if time.monotonic() > deadline:
             raise TimeoutError(f"table {name} did not become ACTIVE")
         time.sleep(0.05)
