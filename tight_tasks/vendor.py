@@ -510,7 +510,7 @@ def vendor_install(
         if built_for != platform.key:
             raise fail(
                 f"{_display(directory, root)} holds packages for {built_for}, not {platform.key}: rebuild it "
-                f"with `tight pip.install --requirements` (plus the new package names)."
+                f"with `tight pip.install --requirements {' '.join(packages)}`."
             )
     kind, uv = choose_installer(installer, platform)
     index = IndexOptions(index_url, find_links, no_index)
