@@ -23,8 +23,7 @@ def find_python(version: str) -> str | None:
         probe = subprocess.run(
             [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
             capture_output=True,
-            text=True,
-        )
+            text=True, check=False)
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
     return None
@@ -46,8 +45,7 @@ def run_tight(*args: str, cwd: Path, python: str = sys.executable, env=None, tim
         capture_output=True,
         text=True,
         env=env or clean_env(),
-        timeout=timeout,
-    )
+        timeout=timeout, check=False)
 
 
 @pytest.fixture
@@ -80,10 +78,10 @@ def wheel_venv(tight_wheel, tmp_path_factory):
     """
 
     def make(version: str | None = None) -> Path:
-        version = version or "%d.%d" % sys.version_info[:2]
+        version = version or f"{sys.version_info[0]}.{sys.version_info[1]}"
         if version in _VENVS:
             return _VENVS[version]
-        python = sys.executable if version == "%d.%d" % sys.version_info[:2] else find_python(version)
+        python = sys.executable if version == f"{sys.version_info[0]}.{sys.version_info[1]}" else find_python(version)
         if python is None:
             pytest.skip(f"Python {version} is not installed on this machine")
         venv = tmp_path_factory.mktemp(f"venv{version}")

@@ -15,4 +15,4 @@ from ._version import __version__
 
 ns = Collection(generate, pip, dynamo, env)
 
-__all__ = ["ns", "generate", "pip", "dynamo", "env", "__version__"]
+__all__ = ["__version__", "dynamo", "env", "generate", "ns", "pip"]

@@ -28,6 +28,7 @@ def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dic
     """Write ``env.yml`` = env.dist.yml keys (existing env.yml values kept unless ``reset``),
     each overridden by the shell when set there, plus NAME from tight.yml."""
     import yaml
+
     from tight.core.env import merge_env
 
     dist_path = app_root / "env.dist.yml"

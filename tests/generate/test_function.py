@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import clean_env
 
 FUNCTION_FILES = [
@@ -45,7 +44,7 @@ def test_app_index_serves_the_function(tight, app_dir):
         print(response["statusCode"], json.loads(response["body"]))
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True,
-                         env=clean_env(NAME="my-service", STAGE="dev"))
+                         env=clean_env(NAME="my-service", STAGE="dev"), check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "200 {'hello': 'world'}"
 
@@ -110,11 +109,11 @@ def test_app_tasks_py_composes_tight(tight, app_dir):
     '''))
     (app_dir / "tight.yml").write_text((app_dir / "tight.yml").read_text().replace("python3.12", "python3.13"))
     inv = [sys.executable, "-c", "import sys; from invoke.main import program; sys.argv[0] = 'inv'; program.run()"]
-    listing = subprocess.run([*inv, "--list"], cwd=app_dir, capture_output=True, text=True, env=clean_env())
+    listing = subprocess.run([*inv, "--list"], cwd=app_dir, capture_output=True, text=True, env=clean_env(), check=False)
     assert listing.returncode == 0, listing.stderr
     for name in ("generate.function", "pip.install", "dynamo.rundb", "env.show", "test", "runtime"):
         assert name in listing.stdout
-    shown = subprocess.run([*inv, "runtime"], cwd=app_dir / "app", capture_output=True, text=True, env=clean_env())
+    shown = subprocess.run([*inv, "runtime"], cwd=app_dir / "app", capture_output=True, text=True, env=clean_env(), check=False)
     assert shown.stdout.strip() == "runtime=python3.13", shown.stderr
-    env = subprocess.run([*inv, "generate.env"], cwd=app_dir, capture_output=True, text=True, env=clean_env())
+    env = subprocess.run([*inv, "generate.env"], cwd=app_dir, capture_output=True, text=True, env=clean_env(), check=False)
     assert env.stdout.strip() == "{CI: false, NAME: my-service, STAGE: dev}", env.stderr

@@ -6,8 +6,9 @@ Used by the pytest plugin (so models can read ``os.environ['NAME']`` and
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_DIST = "env.dist.yml"
 ENV_FILE = "env.yml"
