@@ -46,6 +46,7 @@ def test_acceptance_app_and_function(wheel_venv, tmp_path, version):
     assert function.returncode == 0, function.stdout + function.stderr
     assert "2 passed" in function.stdout
     assert "Successfully generated function and tests!" in function.stdout
+    assert "warning" not in function.stdout.lower()
     model = _run(bin_dir, ["tight", "generate.model", "account"], tmp_path / "my_service")
     assert model.returncode == 0, model.stderr
     tests = _run(bin_dir, ["python", "-m", "pytest", "-q"], tmp_path / "my_service")

@@ -180,7 +180,10 @@ def run_pytest(app_root: Path, tests: list[str]) -> int:
     previous = os.getcwd()
     os.chdir(app_root)
     try:
-        return int(pytest.main(["--rootdir", str(app_root), *tests]))
+        # tight_tasks is already imported, so pytest cannot assertion-rewrite
+        # this distribution's modules; that is expected, not worth a warning.
+        quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        return int(pytest.main(["--rootdir", str(app_root), *quiet, *tests]))
     finally:
         os.chdir(previous)
         sys.stdout.flush()
