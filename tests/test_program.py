@@ -157,3 +157,20 @@ def test_tight_yaml_spelling_is_found(tight, tmp_path):
     result = tight("env.show", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "NAME: other" in result.stdout
+
+
+INV = [sys.executable, "-c", "import sys; from invoke.main import program; sys.argv[0] = 'inv'; program.run()"]
+
+
+def test_inv_collection_flag_runs_tasks(tmp_path):
+    """`inv -c tight_tasks TASK` from the checkout reaches the task (no `pip` shadowing, no traceback)."""
+    out = subprocess.run([*INV, "-c", "tight_tasks", "dynamo.rundb"], cwd=REPO, capture_output=True, text=True,
+                         env=clean_env(), check=False)
+    assert out.returncode == 1
+    assert "No tight.yml found" in out.stderr and "Traceback" not in out.stderr
+    (tmp_path / "tight.yml").write_text("name: from-inv\n")
+    (tmp_path / "env.dist.yml").write_text("STAGE: dev\n")
+    shown = subprocess.run([*INV, "--search-root", str(REPO), "-c", "tight_tasks", "env.show"], cwd=tmp_path,
+                           capture_output=True, text=True, env=clean_env(), check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "NAME: from-inv" in shown.stdout
