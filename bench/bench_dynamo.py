@@ -19,7 +19,7 @@ from pathlib import Path
 from .common import PY, REPO, RUNS, Figure, median_interleaved, wall
 
 sys.path.insert(0, str(REPO / "tests" / "dynamo"))
-from dynamo_apps import make_app  # noqa: E402
+from dynamo_apps import make_app
 
 MODEL = '''\
 from flywheel import Model, Field

@@ -252,7 +252,8 @@ class LocalEngine:
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.command(), cwd=self.directory, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        start_new_session=True,
+                                        preexec_fn=_die_with_parent())  # noqa: PLW1509 - only calls prctl
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -277,6 +278,26 @@ class LocalEngine:
             f"DbPath:     {self.directory}" + (" (kept from the last run)" if keep else ""),
             f"SharedDb:   true ({SHARED_DB}: one database for every client and region)",
         ]
+
+
+def _die_with_parent():
+    """On Linux, a ``preexec_fn`` asking the kernel to SIGTERM the child if tight dies (no orphan java).
+
+    libc's ``prctl`` is looked up here, in the parent; the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def set_pdeathsig() -> None:
+        prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+    return set_pdeathsig
 
 
 def choose_engine(engine: str, root: Path, directory: str | os.PathLike, host: str, port: int):

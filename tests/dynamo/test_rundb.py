@@ -1,13 +1,16 @@
 """tight dynamo.rundb: a local DynamoDB with the app's tables, served until a signal."""
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import clean_env
@@ -20,8 +23,10 @@ class Rundb:
     """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
 
     def __init__(self, app, *args):
+        # stderr goes to a file: a child that outlives tight (the bug some tests look for) must not hang the test.
+        self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=clean_env())
         self.lines: list[str] = []
 
     def banner(self, timeout: float = 60) -> str:
@@ -39,16 +44,20 @@ class Rundb:
             if line.strip() == READY:
                 return "\n".join(self.lines)
         self.process.kill()
-        raise AssertionError("rundb did not get ready:\n" + "\n".join(self.lines) + self.process.stderr.read())
+        raise AssertionError("rundb did not get ready:\n" + "\n".join(self.lines) + self.read_stderr())
+
+    def read_stderr(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read()
 
     def stop(self, sig=signal.SIGINT, timeout: float = 30) -> tuple[int, str, str]:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         self.process.wait(timeout)
-        self.reader.join(timeout)
+        self.reader.join(5)
         while not self.queue.empty():
             self.lines.append(self.queue.get().rstrip("\n"))
-        return self.process.returncode, "\n".join(self.lines), self.process.stderr.read()
+        return self.process.returncode, "\n".join(self.lines), self.read_stderr()
 
 
 def free_port() -> int:
@@ -235,3 +244,81 @@ def test_local_engine_with_a_broken_jar_fails_cleanly_and_keep(tight, tmp_path):
     assert "The local engine did not start" in result.stderr
     assert not shared.exists(), "the shared db is deleted on startup"
     assert port_is_free(port)
+
+
+@pytest.fixture(scope="session")
+def stub_jar(tmp_path_factory):
+    """tests/dynamo/stub/StubDynamoDBLocal.java built into a DynamoDBLocal.jar (a stand-in, not DynamoDB)."""
+    import shutil
+
+    from tight_tasks.localdb import java_version
+
+    if not (shutil.which("javac") and shutil.which("jar")) or (java_version()[1] or 0) < 17:
+        pytest.skip("needs a Java 17+ JDK (javac, jar)")
+    out = tmp_path_factory.mktemp("stubjar")
+    source = Path(__file__).parent / "stub" / "StubDynamoDBLocal.java"
+    subprocess.run(["javac", "-d", str(out), str(source)], check=True)
+    subprocess.run(["jar", "cfe", str(out / "DynamoDBLocal.jar"), "StubDynamoDBLocal", "-C", str(out),
+                    "StubDynamoDBLocal.class"], check=True)
+    return out / "DynamoDBLocal.jar"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/status").exists() or "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_local_engine_lifecycle_with_a_stub_jar(tmp_path, stub_jar, keep):
+    """auto picks `local` when the jar and Java 17+ are there; tight waits for it, creates the tables,
+    deletes the shared db first (unless --keep) and leaves no java process behind."""
+    import shutil
+
+    app = make_app(tmp_path / "svc", {"Account": ACCOUNT, "Event": EVENT})
+    db = app / "dynamo_db"
+    db.mkdir()
+    shutil.copy(stub_jar, db / "DynamoDBLocal.jar")
+    (db / "shared-local-instance.db").write_text("yesterday's data")
+    port = free_port()
+    run = Rundb(app, "--port", str(port), *(["--keep"] if keep else []))
+    banner = run.banner()
+    assert f"Stub DynamoDB Local: Port: {port} DbPath: {db} SharedDb: true" in banner
+    assert f"shared db present at start: {'true' if keep else 'false'}" in banner
+    assert "Engine:     local" in banner and f"DbPath:     {db}" in banner
+    assert "This engine has the following tables ['my-service-dev-accounts', 'my-service-dev-events']" in banner
+    assert (db / "shared-local-instance.db").read_text() == "my-service-dev-accounts\nmy-service-dev-events"
+    java_pid = int((db / "stub.pid").read_text())
+    assert pid_alive(java_pid)
+    code, out, err = run.stop(signal.SIGINT)
+    assert code == 0, err
+    assert "Stopped DynamoDB" in out
+    deadline = time.monotonic() + 10
+    while pid_alive(java_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(java_pid), "the java process outlived tight"
+    assert port_is_free(port)
+
+
+def test_local_engine_dies_with_a_killed_tight(tmp_path, stub_jar):
+    """Even SIGKILL of tight (no cleanup possible) leaves no java process behind (Linux)."""
+    import shutil
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux-only")
+    app = make_app(tmp_path / "svc")
+    (app / "dynamo_db").mkdir()
+    shutil.copy(stub_jar, app / "dynamo_db" / "DynamoDBLocal.jar")
+    run = Rundb(app, "--port", str(free_port()), "--engine", "local")
+    run.banner()
+    java_pid = int((app / "dynamo_db" / "stub.pid").read_text())
+    run.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_alive(java_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survived = pid_alive(java_pid)
+    if survived:
+        os.kill(java_pid, signal.SIGKILL)
+    assert not survived, "the java process outlived a killed tight"
