@@ -243,7 +243,9 @@ class LocalEngine:
 
     def __init__(self, host: str, port: int, directory: Path, java: str):
         self.host, self.port, self.directory, self.java = host, port, directory, java
-        self.endpoint = f"http://{host}:{port}"
+        from tight.core.local_dynamodb import endpoint_url
+
+        self.endpoint = endpoint_url(host, port)
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
@@ -277,6 +279,7 @@ class LocalEngine:
             "InMemory:   false",
             f"DbPath:     {self.directory}" + (" (kept from the last run)" if keep else ""),
             f"SharedDb:   true ({SHARED_DB}: one database for every client and region)",
+            "Host:       DynamoDB Local has no bind-address option; --host only sets the endpoint tight uses",
         ]
 
 

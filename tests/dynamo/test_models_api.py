@@ -175,3 +175,12 @@ def test_engine_refusal_is_a_dynamodb_error(app_env):
     with embedded_dynamodb() as endpoint, pytest.raises(DynamoDBError) as info:
         create_tables(endpoint, [bad])
     assert "cannot create table t" in str(info.value)
+
+
+def test_endpoint_url():
+    from tight.core.local_dynamodb import endpoint_url
+
+    assert endpoint_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert endpoint_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"
+    assert endpoint_url("::", 8000) == "http://[::1]:8000"
+    assert endpoint_url("localhost", 9) == "http://localhost:9"

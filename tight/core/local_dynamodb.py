@@ -184,6 +184,15 @@ def _wait_active(endpoint: str, name: str, region_name: str | None, timeout: flo
         time.sleep(0.05)
 
 
+def endpoint_url(host: str, port: int) -> str:
+    """The URL clients use for a server bound to ``host`` (a wildcard address means this machine)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class EmbeddedServer:
     """moto's server on ``host:port`` in a thread of this process (port 0: any free port).
 
@@ -198,8 +207,7 @@ class EmbeddedServer:
 
     @property
     def endpoint(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return endpoint_url(self.host, self.port)
 
     def start(self) -> str:
         import logging
