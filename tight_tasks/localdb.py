@@ -502,8 +502,7 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
         if seed:
             name, stage = os.environ.get("NAME"), os.environ.get("STAGE")
             prefix = f"{name}-{stage}-" if name and stage else ""
-            seeded = seed_tables(chosen.endpoint, specs, (root / seed) if not os.path.isabs(seed) else Path(seed),
-                                 prefix)
+            seeded = seed_tables(chosen.endpoint, specs, Path(seed).absolute(), prefix)
         yield {"endpoint": chosen.endpoint, "engine": chosen.name, "tables": tables, "seeded": seeded,
                "banner": chosen.banner(region(), keep)}
     finally:
