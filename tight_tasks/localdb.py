@@ -414,7 +414,7 @@ def seed_tables(endpoint: str, specs: list[dict[str, Any]], seed_dir: Path, pref
 # -- rundb -------------------------------------------------------------------------
 
 
-class _Stop(Exception):
+class _Stop(BaseException):  # not an Exception: user code (model imports) must not swallow it
     """Raised in the main thread by SIGINT/SIGTERM."""
 
 
