@@ -99,3 +99,20 @@ def wheel_venv(tight_wheel, tmp_path_factory):
         return _VENVS[version]
 
     return make
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """No AWS settings from the shell; a new runtime engine for the test, the old one restored after."""
+    from tight.providers.aws.clients import dynamo_db
+
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    saved = dynamo_db._engine, dynamo_db._session
+    dynamo_db.forget()
+    yield monkeypatch
+    dynamo_db._engine, dynamo_db._session = saved

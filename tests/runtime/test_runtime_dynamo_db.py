@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import os
 import subprocess
 import sys
 import textwrap
@@ -19,19 +18,6 @@ from tight.providers.aws.clients import dynamo_db
 UTC = datetime.timezone(datetime.timedelta(0))  # datetime.UTC needs Python 3.11
 
 
-@pytest.fixture
-def fresh(monkeypatch):
-    """No AWS settings from the shell; a new engine for the test, the old one restored after."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    saved = dynamo_db._engine, dynamo_db._session
-    dynamo_db.forget()
-    yield
-    dynamo_db._engine, dynamo_db._session = saved
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """tight.core.test_helpers: run mode, tapes, expectations, record/playback against a real engine."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from botocore.exceptions import BotoCoreError
 from runtime_helpers import write
@@ -79,19 +77,10 @@ def test_expected_body_in_record_mode_writes_the_generated_format(tmp_path, mode
 
 
 @pytest.fixture
-def engine_env(monkeypatch):
+def engine_env(fresh):
     """No credentials, no metadata service; a fresh engine, the previous one restored after."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    saved = dynamo_db._engine, dynamo_db._session
-    dynamo_db.forget()
-    yield monkeypatch
+    yield fresh
     test_helpers.stop()
-    dynamo_db._engine, dynamo_db._session = saved
 
 
 def _put_and_get(client):
