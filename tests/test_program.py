@@ -174,3 +174,10 @@ def test_inv_collection_flag_runs_tasks(tmp_path):
                            capture_output=True, text=True, env=clean_env(), check=False)
     assert shown.returncode == 0, shown.stderr
     assert "NAME: from-inv" in shown.stdout
+
+
+def test_missing_argument_points_at_the_task_help(tight, tmp_path):
+    result = tight("generate.app", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "'name'" in result.stderr and "tight --help generate.app" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -124,7 +124,9 @@ class _usage_errors:
 
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, ParseError):
-            raise Exit(f"{exc} (see `tight --help` or `tight --list`)", code=2) from None
+            task = getattr(getattr(exc, "context", None), "name", None)
+            hint = f"tight --help {task}" if task else "tight --list"
+            raise Exit(f"{exc} (see `{hint}`)", code=2) from None
         return False
 
 
