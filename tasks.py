@@ -1,4 +1,5 @@
 """Development tasks of the tight-cli repository: inv test | inv lint | inv bench."""
+import shlex
 import sys
 
 from invoke import task
@@ -12,7 +13,7 @@ def test(c, k=None, x=False):
         args += ["-k", k]
     if x:
         args.append("-x")
-    c.run(" ".join(args), pty=False)
+    c.run(shlex.join(args), pty=False)
 
 
 @task
@@ -27,4 +28,4 @@ def bench(c, only=None):
     args = [sys.executable, "-m", "bench"]
     if only:
         args.append(only)
-    c.run(" ".join(args))
+    c.run(shlex.join(args))
