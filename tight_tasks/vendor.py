@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -461,6 +462,23 @@ def _run_installer(command: list[str]) -> subprocess.CompletedProcess:
         raise fail(f"Cannot run {command[0]}: {exc.strerror or exc}.") from None
 
 
+STALE_AFTER = 3600  # seconds: older staging dirs belong to no running install
+
+
+def remove_stale_staging(directory: Path, max_age: float = STALE_AFTER) -> list[str]:
+    """Delete staging dirs of ``directory`` that a killed install left behind; return their names."""
+    removed = []
+    if not directory.parent.is_dir():
+        return removed
+    cutoff = time.time() - max_age
+    for prefix in (f".{directory.name}.tight-", f".{directory.name}.old-"):
+        for path in sorted(directory.parent.glob(prefix + "*")):
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+    return removed
+
+
 def vendor_install(
     root: Path,
     packages: list[str] | None = None,
@@ -525,6 +543,8 @@ def vendor_install(
     if not directory.parent.exists():
         created_parent = next(p for p in reversed([directory.parent, *directory.parent.parents]) if not p.exists())
         directory.parent.mkdir(parents=True)
+    for leftover in remove_stale_staging(directory):
+        echo(f"Removed {leftover}, left behind by an interrupted install")
     staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.tight-"))
     old = req_tmp = None
     try:

@@ -198,3 +198,25 @@ def test_size_warning_near_and_over_the_unzipped_limit():
     assert "84%" in near and "262,144,000" in near
     over = vendor.size_warning(300_000_000, "app/vendored")
     assert "over Lambda's 262,144,000-byte unzipped limit" in over
+
+
+def test_stale_staging_dirs_are_removed_fresh_ones_kept(tmp_path):
+    import os
+    import time
+
+    from tight_tasks.vendor import remove_stale_staging
+
+    vendor = tmp_path / "vendored"
+    vendor.mkdir()
+    stale = tmp_path / ".vendored.tight-abc"
+    stale_old = tmp_path / ".vendored.old-def"
+    fresh = tmp_path / ".vendored.tight-new"
+    other = tmp_path / ".other.tight-xyz"
+    for path in (stale, stale_old, fresh, other):
+        (path / "pkg").mkdir(parents=True)
+    hour_ago = time.time() - 7200
+    for path in (stale, stale_old, other):
+        os.utime(path, (hour_ago, hour_ago))
+    assert remove_stale_staging(vendor) == [".vendored.tight-abc", ".vendored.old-def"]
+    assert not stale.exists() and not stale_old.exists()
+    assert fresh.exists() and other.exists() and vendor.exists()
