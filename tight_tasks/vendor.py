@@ -566,8 +566,8 @@ def vendor_install(
             missing = missing_package(result.stdout)
             if missing:
                 raise fail(
-                    f"No compatible wheel of {missing} for Lambda {platform.label}: pick a version or "
-                    f"package with Linux wheels for this platform ({unchanged})."
+                    f"No compatible wheel of {missing} for Lambda {platform.label}: check the name, or pick a "
+                    f"version or package with Linux wheels for this platform ({unchanged})."
                 )
             raise fail(f"{kind} install failed (exit code {result.returncode}, output above); {unchanged}.")
         superseded = remove_superseded(staging, before)
