@@ -6,8 +6,8 @@ Every task acts on the *app root*: the directory holding ``tight.yml`` (or
 ``inv`` (a user's own ``tasks.py``) :func:`settings` reads it itself, so
 composed tasks see the same values.
 
-Only ``invoke`` is imported here (``yaml`` lazily): this module is on the
-start-up path of every command.
+Only ``invoke`` and the stdlib-only ``tight.core.env`` are imported here
+(``yaml`` lazily): this module is on the start-up path of every command.
 """
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
-CONFIG_NAMES = ("tight.yml", "tight.yaml")
+from tight.core import env
+
+CONFIG_NAMES = env.CONFIG_NAMES
 
 #: Keys of ``tight.yml`` and their defaults.
 DEFAULTS: dict[str, Any] = {
@@ -40,14 +42,8 @@ def usage_error(message: str) -> Exit:
 
 
 def find_config_file(start: str | os.PathLike | None = None) -> Path | None:
-    """Return the nearest ``tight.yml``/``tight.yaml`` at or above ``start``."""
-    here = Path(start or os.getcwd()).resolve()
-    for directory in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            candidate = directory / name
-            if candidate.is_file():
-                return candidate
-    return None
+    """Return the nearest ``tight.yml``/``tight.yaml`` at or above ``start`` (default: the cwd)."""
+    return env.find_config_file(start or os.getcwd())
 
 
 def find_app_root(start: str | os.PathLike | None = None) -> Path | None:
@@ -70,19 +66,10 @@ def app_root(start: str | os.PathLike | None = None) -> Path:
 
 def load_yaml_file(path: Path) -> Any:
     """``yaml.safe_load`` a file; malformed YAML is a one-line error with file and line."""
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise fail(f"{path}:{line}: invalid YAML ({problem}); fix the file and retry.") from None
+        return env.load_yaml(path)
+    except env.EnvFileError as exc:
+        raise fail(f"{exc}; fix the file and retry.") from None
 
 
 def read_app_config(path: Path) -> dict[str, Any]:

@@ -16,22 +16,43 @@ CONFIG_NAMES = ("tight.yml", "tight.yaml")
 
 
 class EnvFileError(ValueError):
-    """A malformed env file; the message names the file and line."""
+    """A YAML file that cannot be read; the message names the file and line."""
 
 
-def read_mapping(path: Path) -> dict[str, Any]:
-    """``yaml.safe_load`` a YAML mapping; a missing file is empty."""
+def find_config_file(start: str | os.PathLike) -> Path | None:
+    """The nearest ``tight.yml``/``tight.yaml`` at or above ``start`` (a file or directory)."""
+    here = Path(start).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def load_yaml(path: Path) -> Any:
+    """``yaml.safe_load`` a file; an unreadable or malformed one raises :class:`EnvFileError`."""
     import yaml
 
-    if not path.is_file():
-        return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EnvFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}: line {mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise EnvFileError(f"{where}: {problem}") from None
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; a missing file is empty."""
+    if not Path(path).is_file():
+        return {}
+    data = load_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

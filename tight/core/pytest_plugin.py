@@ -42,7 +42,10 @@ def pytest_addoption(parser):
 
 
 def find_app_root(*starts: Path) -> Path | None:
-    """The nearest directory holding tight.yml, searching each start and its parents."""
+    """The nearest directory holding tight.yml, searching each start and its parents.
+
+    (Like ``tight.core.env.find_config_file``, kept here so that a run outside
+    any app imports nothing of tight beyond this module.)"""
     for start in starts:
         start = Path(start).resolve()
         if start.is_file():
