@@ -1,0 +1,57 @@
+"""env merging as pure functions: env.dist.yml < env.yml < shell, plus NAME."""
+import os
+
+import pytest
+
+from tight.core import env
+
+
+@pytest.mark.parametrize("text, value", [("true", True), ("false", False), ("3", 3), ("1.5", 1.5),
+                                         ("dev", "dev"), ("[a, b]", "[a, b]"), ("{x: 1}", "{x: 1}"),
+                                         ("a: b: c", "a: b: c")])
+def test_shell_values_are_yaml_scalars(text, value):
+    assert env.parse_scalar(text) == value
+
+
+def test_merge_env_takes_dist_keys_overridden_by_shell_plus_name():
+    merged = env.merge_env({"STAGE": "dev", "CI": False}, {"CI": "true", "HOME": "/root"}, "my-service")
+    assert merged == {"CI": True, "NAME": "my-service", "STAGE": "dev"}
+    assert list(merged) == sorted(merged)
+
+
+def test_app_env_precedence(tmp_path):
+    (tmp_path / "tight.yml").write_text("name: svc\n")
+    (tmp_path / "env.dist.yml").write_text("STAGE: dev\nCI: false\nREGION: eu\n")
+    (tmp_path / "env.yml").write_text("STAGE: qa\n")
+    assert env.app_env(tmp_path, shell={"REGION": "us"}) == {"CI": False, "NAME": "svc", "REGION": "us",
+                                                             "STAGE": "qa"}
+
+
+def test_apply_env_never_overrides_the_shell(tmp_path, monkeypatch):
+    (tmp_path / "env.dist.yml").write_text("TIGHT_T_A: one\nTIGHT_T_B: true\n")
+    monkeypatch.setenv("TIGHT_T_A", "mine")
+    monkeypatch.delenv("TIGHT_T_B", raising=False)
+    added = env.apply_env(tmp_path)
+    assert added == {"TIGHT_T_B": "true"}
+    assert os.environ["TIGHT_T_A"] == "mine"
+    monkeypatch.delenv("TIGHT_T_B")
+
+
+def test_malformed_and_non_mapping_files_name_file_and_line(tmp_path):
+    bad = tmp_path / "env.dist.yml"
+    bad.write_text("A: 1\nB: [x\n")
+    with pytest.raises(env.EnvFileError, match=r"env\.dist\.yml: line \d"):
+        env.read_mapping(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(env.EnvFileError, match="expected a mapping"):
+        env.read_mapping(bad)
+    assert env.read_mapping(tmp_path / "missing.yml") == {}
+
+
+def test_config_file_found_from_a_file_or_subdirectory(tmp_path):
+    (tmp_path / "tight.yaml").write_text("name: x\n")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    (deep / "f.py").write_text("")
+    assert env.find_config_file(deep) == tmp_path / "tight.yaml"
+    assert env.find_config_file(deep / "f.py") == tmp_path / "tight.yaml"
