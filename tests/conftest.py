@@ -29,9 +29,16 @@ def find_python(version: str) -> str | None:
     return None
 
 
+# Keys of a generated app's env.dist.yml. The shell overrides them by design
+# (CI systems export CI=true), so tests that assert the file's defaults must
+# not inherit them from whoever runs the suite.
+APP_ENV_KEYS = ("CI", "NAME", "STAGE")
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a child process, without AWS settings leaking in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TIGHT_", "PYTEST_"))}
+    """The environment for a child process, without AWS settings or app env keys leaking in."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "TIGHT_", "PYTEST_")) and k not in APP_ENV_KEYS}
     env.pop("PYTHONPATH", None)
     env.update(extra)
     return env
@@ -116,3 +123,10 @@ def fresh(monkeypatch):
     dynamo_db.forget()
     yield monkeypatch
     dynamo_db._engine, dynamo_db._session = saved
+
+
+@pytest.fixture(autouse=True)
+def _no_app_env_from_the_shell(monkeypatch):
+    """In-process tests see env.dist.yml's defaults, not the CI runner's CI=true."""
+    for key in APP_ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
