@@ -127,6 +127,8 @@ def fresh(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_app_env_from_the_shell(monkeypatch):
-    """In-process tests see env.dist.yml's defaults, not the CI runner's CI=true."""
-    for key in APP_ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
+    """In-process tests see env.dist.yml's defaults (not a CI runner's CI=true),
+    no record mode and no AWS profile, region or endpoint from the shell."""
+    for key in list(os.environ):
+        if key in APP_ENV_KEYS or key.startswith(("AWS_", "TIGHT_")):
+            monkeypatch.delenv(key, raising=False)

@@ -353,11 +353,24 @@ def _to_dynamo_value(value: Any) -> Any:
     return value
 
 
+def _json_wire(value: Any) -> Any:
+    """DynamoDB's wire format as JSON: binary values (``B``, ``BS``) travel base64-encoded."""
+    import base64
+
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _json_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_wire(v) for v in value]
+    return value
+
+
 def seed_tables(endpoint: str, specs: list[dict[str, Any]], seed_dir: Path, prefix: str) -> dict[str, int]:
     """Load ``seed_dir/<table suffix or table name>.{yml,yaml,json}`` (a list of items) into the tables."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from tight.core.local_dynamodb import client
+    from tight.core.local_dynamodb import call
 
     if not seed_dir.is_dir():
         raise fail(f"--seed {seed_dir}: no such directory.")
@@ -400,13 +413,13 @@ def seed_tables(endpoint: str, specs: list[dict[str, Any]], seed_dir: Path, pref
                     raise fail(f"{where}: key attribute {key!r} must have type {types[key]}, got {kind}.")
             items.append(wire)
         batches.append((spec["TableName"], items))
-    dynamodb = client(endpoint)
     counts: dict[str, int] = {}
     for table, items in batches:
         for start in range(0, len(items), 25):
             request = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
             while request:
-                request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
+                answer = call(endpoint, "BatchWriteItem", {"RequestItems": _json_wire(request)})
+                request = answer.get("UnprocessedItems") or None
         counts[table] = counts.get(table, 0) + len(items)
     return counts
 

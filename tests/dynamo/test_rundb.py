@@ -22,11 +22,11 @@ READY = "Press Ctrl-C to stop."
 class Rundb:
     """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
 
-    def __init__(self, app, *args):
+    def __init__(self, app, *args, env=None):
         # stderr goes to a file: a child that outlives tight (the bug some tests look for) must not hang the test.
         self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
-                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=clean_env())
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env or clean_env())
         self.lines: list[str] = []
 
     def banner(self, timeout: float = 60) -> str:
@@ -145,16 +145,20 @@ def test_seed_loads_yaml_and_json_items(tmp_path, monkeypatch):
     app = make_app(tmp_path / "svc", {"Account": ACCOUNT, "Event": EVENT})
     seed = app / "seed"
     seed.mkdir()
-    (seed / "accounts.yml").write_text("- {id: a1, name: Ada, score: 1.5}\n- {id: a2, tags: [x, y]}\n")
+    (seed / "accounts.yml").write_text("- {id: a1, name: Ada, score: 1.5}\n- {id: a2, tags: [x, y]}\n"
+                                       "- {id: a3, key: !!binary aGk=, roles: !!set {admin: null}, more: {n: 2}}\n")
     (seed / "my-service-dev-events.json").write_text('[{"user": "u1", "ts": 1, "kind": "login"}]')
     port = free_port()
     run = Rundb(app, "--port", str(port), "--seed", "seed")
     banner = run.banner()
-    assert "Seeded 2 items into my-service-dev-accounts" in banner
+    assert "Seeded 3 items into my-service-dev-accounts" in banner
     assert "Seeded 1 item into my-service-dev-events" in banner
     dynamodb = dynamodb_client(monkeypatch, f"http://127.0.0.1:{port}")
     item = dynamodb.get_item(TableName="my-service-dev-accounts", Key={"id": {"S": "a1"}})["Item"]
     assert item == {"id": {"S": "a1"}, "name": {"S": "Ada"}, "score": {"N": "1.5"}}
+    binary = dynamodb.get_item(TableName="my-service-dev-accounts", Key={"id": {"S": "a3"}})["Item"]
+    assert binary["key"] == {"B": b"hi"} and binary["roles"] == {"SS": ["admin"]}
+    assert binary["more"] == {"M": {"n": {"N": "2"}}}
     assert dynamodb.scan(TableName="my-service-dev-events")["Items"] == [
         {"user": {"S": "u1"}, "ts": {"N": "1"}, "kind": {"S": "login"}}]
     assert run.stop(signal.SIGTERM)[0] == 0
@@ -322,3 +326,16 @@ def test_local_engine_dies_with_a_killed_tight(tmp_path, stub_jar):
     if survived:
         os.kill(java_pid, signal.SIGKILL)
     assert not survived, "the java process outlived a killed tight"
+
+
+def test_shell_profile_and_region_do_not_stop_the_embedded_engine(tmp_path, monkeypatch):
+    """Like DynamoDB Local, any region works (AWS_REGION=localhost) and no AWS profile is needed."""
+    app = make_app(tmp_path / "svc", {"Account": ACCOUNT})
+    (app / "seed").mkdir()
+    (app / "seed" / "accounts.yml").write_text("- {id: a1}\n")
+    port = free_port()
+    env = clean_env(AWS_PROFILE="no-such-profile", AWS_REGION="localhost")
+    run = Rundb(app, "--port", str(port), "--seed", "seed", env=env)
+    banner = run.banner()
+    assert "my-service-dev-accounts" in banner and "Seeded 1 item" in banner
+    assert run.stop(signal.SIGTERM)[0] == 0

@@ -222,6 +222,7 @@ class EmbeddedServer:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        _prepare_moto()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
@@ -237,6 +238,29 @@ class EmbeddedServer:
         server.server_close()
         self._thread.join(5)
         reset_state()
+
+
+def _prepare_moto() -> None:
+    """Make moto's in-process engine as forgiving as DynamoDB Local about the shell's AWS settings.
+
+    DynamoDB Local takes any region (``AWS_REGION=localhost`` is a common idiom);
+    moto refuses unknown ones unless told otherwise. moto also asks botocore once
+    for the list of regions, which fails when ``AWS_PROFILE`` names a profile this
+    machine does not have; a local engine needs no profile, so that first lookup
+    runs without one (botocore caches its result).
+    """
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    profiles = {k: os.environ.pop(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if k in os.environ}
+    if not profiles:
+        return
+    try:
+        from moto.core.base_backend import AccountSpecificBackend
+
+        session = AccountSpecificBackend.get_session()
+        session.get_available_partitions()
+        session.get_available_regions("dynamodb")
+    finally:
+        os.environ.update(profiles)
 
 
 def reset_state() -> None:
