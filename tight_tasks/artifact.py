@@ -142,8 +142,10 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
             raise fail(f"{required} not found in {root}: build the artifact from a tight app (tight generate.app).")
     if include_env and not (root / ENV_FILE).is_file():
         raise fail(f"--include-env given but {ENV_FILE} does not exist: run `tight generate.env` first.")
+    from .vendor import app_vendor_dir
+
     vendor_dir = app_settings.get("vendor_dir") or "app/vendored"
-    vendor = Path(root, vendor_dir)
+    vendor = app_vendor_dir(root, vendor_dir)
     out_dir = Path(output) if output else root / "builds"
     zip_path = out_dir / f"{name}.zip"
 

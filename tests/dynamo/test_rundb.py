@@ -190,6 +190,13 @@ def test_local_engine_needs_an_install(tight, tmp_path):
     assert "tight dynamo.installdb" in result.stderr and "--engine embedded" in result.stderr
 
 
+def test_port_must_be_a_number(tight, tmp_path):
+    app = make_app(tmp_path / "svc")
+    result = tight("dynamo.rundb", "--port", "abc", cwd=app)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "--port 'abc' is not a number: give a TCP port such as 8000."
+
+
 def test_unknown_engine_is_a_usage_error(tight, tmp_path):
     app = make_app(tmp_path / "svc")
     result = tight("dynamo.rundb", "--engine", "docker", cwd=app)

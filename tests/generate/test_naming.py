@@ -19,7 +19,7 @@ def test_model_inflections(name, cls, suffix):
     assert naming.table_suffix(name) == suffix
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "", ".", "1abc", "-x", "my service", "x;rm"])
+@pytest.mark.parametrize("name", ["../x", "a/b", "", ".", "1abc", "my service", "x;rm"])
 def test_bad_app_names_are_usage_errors(name):
     with pytest.raises(Exit) as info:
         naming.check_app_name(name)
@@ -32,6 +32,16 @@ def test_bad_function_names(name):
     with pytest.raises(Exit) as info:
         naming.check_function_name(name)
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("check, task", [(naming.check_app_name, "generate.app"),
+                                         (naming.check_function_name, "generate.function"),
+                                         (naming.check_model_name, "generate.model")])
+def test_a_mistyped_option_is_named_as_an_option(check, task):
+    with pytest.raises(Exit) as info:
+        check("--frce")
+    assert info.value.code == 2
+    assert info.value.message == f"Unknown option '--frce' for {task}: see `tight --help {task}`."
 
 
 def test_good_names_pass_through():

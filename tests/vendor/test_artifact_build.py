@@ -171,7 +171,7 @@ def test_over_the_zipped_limit_fails_without_writing(app, capsys):
 
 @pytest.mark.parametrize("broken, message", [
     ("name", "tight.yml has no name"), ("index", "app_index.py not found"), ("env", "tight generate.env"),
-    ("link", "links outside the app"),
+    ("link", "links outside the app"), ("vendor_dir", "points outside the app"),
 ])
 def test_errors_are_one_line(app, tmp_path, broken, message):
     args = []
@@ -182,6 +182,8 @@ def test_errors_are_one_line(app, tmp_path, broken, message):
     elif broken == "env":
         (app / "env.yml").unlink()
         args = ["--include-env"]
+    elif broken == "vendor_dir":
+        (app / "tight.yml").write_text("name: my-service\nvendor_dir: ../../etc\n")
     else:
         write(tmp_path / "outside.py", "SECRET = 1\n")
         (app / "app" / "leak.py").symlink_to(tmp_path / "outside.py")
