@@ -156,8 +156,11 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
             f"The artifact would hold {unzipped:,} bytes unzipped, over Lambda's {unzipped_limit:,}-byte limit: "
             f"remove dependencies from {vendor_dir} (boto3 is provided by Lambda)."
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".zip.tmp")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".zip.tmp")
+    except OSError as exc:
+        raise fail(f"Cannot write to {out_dir}: {exc.strerror or exc}; pick another --output directory.") from None
     os.close(fd)
     try:
         write_zip(tmp, files)
@@ -170,6 +173,10 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
             )
         os.chmod(tmp, 0o644)
         os.replace(tmp, zip_path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(f"Cannot build {zip_path.name}: {exc.strerror or exc}{where}; nothing was written.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

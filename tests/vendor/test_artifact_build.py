@@ -172,6 +172,7 @@ def test_over_the_zipped_limit_fails_without_writing(app, capsys):
 @pytest.mark.parametrize("broken, message", [
     ("name", "tight.yml has no name"), ("index", "app_index.py not found"), ("env", "tight generate.env"),
     ("link", "links outside the app"), ("vendor_dir", "points outside the app"),
+    ("output", "Cannot write to"), ("zip_is_a_dir", "Cannot build my-service.zip: Is a directory"),
 ])
 def test_errors_are_one_line(app, tmp_path, broken, message):
     args = []
@@ -182,6 +183,11 @@ def test_errors_are_one_line(app, tmp_path, broken, message):
     elif broken == "env":
         (app / "env.yml").unlink()
         args = ["--include-env"]
+    elif broken == "output":
+        write(tmp_path / "a-file", "")
+        args = ["--output", str(tmp_path / "a-file" / "builds")]
+    elif broken == "zip_is_a_dir":
+        (app / "builds" / "my-service.zip" / "keep").mkdir(parents=True)
     elif broken == "vendor_dir":
         (app / "tight.yml").write_text("name: my-service\nvendor_dir: ../../etc\n")
     else:
@@ -190,7 +196,10 @@ def test_errors_are_one_line(app, tmp_path, broken, message):
     result = run_tight("generate.artifact", *args, cwd=app)
     assert result.returncode == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert not (app / "builds" / "my-service.zip").exists()
+    if broken == "zip_is_a_dir":
+        assert sorted(p.name for p in (app / "builds").iterdir()) == ["my-service.zip", "old.zip"]  # no temp file
+    else:
+        assert not (app / "builds" / "my-service.zip").exists()
 
 
 # -- the artifact runs --------------------------------------------------------
