@@ -121,9 +121,26 @@ def fetch_text(url: str, timeout: float = 20.0) -> str:
     return response.text
 
 
+_NETWORK_HINT = "check the network (or HTTPS_PROXY), or pass --url to a reachable copy"
+
+
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+    """A short human reason; for network failures what went wrong and what to try."""
+    import requests
+
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"the server did not answer in time; {_NETWORK_HINT}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS verification failed; {_NETWORK_HINT}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "NameResolution" in text or "resolve" in text or "Name or service not known" in text:
+            return f"cannot resolve the host name; {_NETWORK_HINT}"
+        if "refused" in text.lower():
+            return f"the connection was refused; {_NETWORK_HINT}"
+        return f"cannot connect; {_NETWORK_HINT}"
+    lines = text.strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def parse_sha256(text: str, url: str) -> str:

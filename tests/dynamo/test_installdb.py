@@ -187,6 +187,19 @@ def test_failure_without_previous_install_leaves_nothing(tight, tmp_path, server
     assert list(tmp_path.iterdir()) == []
 
 
+def test_unreachable_server_says_what_to_try(tight, tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/dynamodb_local_latest.tar.gz"
+        result = install(tight, tmp_path, "--url", url)
+    assert result.returncode == 1
+    assert "the connection was refused; check the network" in result.stderr and "--url" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_java_missing_is_a_clear_warning(tight, tmp_path, server):
     result = install(tight, tmp_path, "--url", server.url + "/v3.x/dynamodb_local_latest.tar.gz",
                      path=str(Path(sys.executable).parent))
