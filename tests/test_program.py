@@ -63,6 +63,20 @@ def test_unknown_task_is_a_usage_error(tight, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["generate"], "'generate' is a namespace, not a task: pick one of its tasks (see `tight --list generate`)."),
+    (["--bogus"], "Unknown option '--bogus' (see `tight --help`)."),
+    (["nosuch.task"], "No task named 'nosuch.task' (see `tight --list`)."),
+    (["dynamo.rundb", "--port"], "--port needs a value (see `tight --help dynamo.rundb`)."),
+    (["dynamo.rundb", "--bogus"], "Unknown option '--bogus' for dynamo.rundb (see `tight --help dynamo.rundb`)."),
+    (["generate.app", "a", "b"], "Unexpected argument 'b' for generate.app (see `tight --help generate.app`)."),
+])
+def test_parse_errors_read_as_advice(tight, tmp_path, argv, message):
+    result = tight(*argv, cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (2, message)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_pip_install_without_packages_is_a_usage_error(tight, tmp_path):
     (tmp_path / "tight.yml").write_text("name: demo\n")
     result = tight("pip.install", cwd=tmp_path)

@@ -14,6 +14,7 @@ What it adds to invoke's Program:
 """
 from __future__ import annotations
 
+import re
 import sys
 
 from invoke import Config, Program
@@ -125,9 +126,30 @@ class _usage_errors:
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, ParseError):
             task = getattr(getattr(exc, "context", None), "name", None)
-            hint = f"tight --help {task}" if task else "tight --list"
-            raise Exit(f"{exc} (see `{hint}`)", code=2) from None
+            raise Exit(_usage_message(str(exc), task), code=2) from None
         return False
+
+
+def _usage_message(text: str, task: str | None) -> str:
+    """invoke's parse error in words a user can act on, with where to look next."""
+    hint = f"tight --help {task}" if task else "tight --list"
+    needed = re.match(r"Flag <Argument: (\w+)", text)
+    if needed and "needed value" in text:
+        flag = needed.group(1).replace("_", "-")
+        return f"--{flag} needs a value (see `{hint}`)."
+    unknown = re.match(r"No idea what '(.*)' is!", text)
+    if unknown:
+        word = unknown.group(1)
+        if word in ns.collections:
+            return f"{word!r} is a namespace, not a task: pick one of its tasks (see `tight --list {word}`)."
+        if word.startswith("-"):
+            if not task:
+                return f"Unknown option {word!r} (see `tight --help`)."
+            return f"Unknown option {word!r} for {task} (see `{hint}`)."
+        if task:
+            return f"Unexpected argument {word!r} for {task} (see `{hint}`)."
+        return f"No task named {word!r} (see `{hint}`)."
+    return f"{text} (see `{hint}`)"
 
 
 def _all_tasks(collection):
