@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -195,3 +196,27 @@ def test_missing_argument_points_at_the_task_help(tight, tmp_path):
     assert result.returncode == 2
     assert "'name'" in result.stderr and "tight --help generate.app" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_reference_spelling_with_spaces_works(tight, tmp_path):
+    """`tight generate app NAME` (the command reference's form) is `tight generate.app NAME`."""
+    created = tight("generate", "app", "my_service", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert (tmp_path / "my_service" / "tight.yml").is_file()
+    helped = tight("generate", "model", "--help", cwd=tmp_path / "my_service")
+    assert helped.returncode == 0 and "generate.model" in helped.stdout
+    model = tight("generate", "model", "account", cwd=tmp_path / "my_service")
+    assert model.returncode == 0, model.stderr
+    assert (tmp_path / "my_service" / "app" / "models" / "Account.py").is_file()
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`tight --list | head -1`: no BrokenPipeError traceback, SIGPIPE's exit status."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read
+    try:
+        result = subprocess.run([sys.executable, "-m", "tight_tasks", "--list"], cwd=tmp_path, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, env=clean_env(), timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")

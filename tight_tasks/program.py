@@ -74,7 +74,7 @@ class TightProgram(Program):
         super().run(argv, exit=exit)
 
     def fix_argv(self, args: list[str]) -> list[str]:
-        """Rewrite ``TASK --help`` and variadic task arguments into invoke's syntax."""
+        """Rewrite ``TASK --help``, ``NAMESPACE TASK`` and variadic task arguments into invoke's syntax."""
         names = set(self.namespace.task_names)
         for aliases in self.namespace.task_names.values():
             names.update(aliases)
@@ -87,6 +87,11 @@ class TightProgram(Program):
             if arg == "--":
                 out.extend(args[i:])
                 break
+            if current is None and arg in self.namespace.collections and i + 1 < len(args) \
+                    and f"{arg}.{args[i + 1]}" in names:
+                # the command reference's spelling: `tight generate app NAME`
+                i += 1
+                arg = f"{arg}.{args[i]}"
             if arg in names:
                 current = arg
                 value_flags = _value_flags(self.namespace[arg])
@@ -171,4 +176,11 @@ program = TightProgram()
 
 
 def main() -> None:
-    program.run()
+    try:
+        program.run()
+    except BrokenPipeError:
+        # `tight --list | head`: the reader left; stop quietly, as a SIGPIPE'd tool would.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(128 + 13)
