@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from . import naming
+from ._version import __version__
 from .config import fail, usage_error
 
 PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy",)}}
@@ -92,6 +93,7 @@ def generate_app(
             "provider": provider,
             "runtime": runtime,
             "architecture": architecture,
+            "tight_version": __version__,
         },
     )
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.tight-", dir=parent))

@@ -39,6 +39,18 @@ def test_app_tree_and_config(app_dir):
     assert "Copyright" not in (app_dir / "app_index.py").read_text()
 
 
+def test_requirements_ask_for_this_tight_not_the_2017_one(app_dir):
+    from packaging.requirements import Requirement
+
+    from tight_tasks._version import __version__
+
+    lines = [ln for ln in (app_dir / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    (requirement,) = map(Requirement, lines)
+    assert requirement.name == "tight-cli"
+    assert requirement.specifier.contains(__version__)
+    assert not requirement.specifier.contains("0.1.3")  # the last tight-cli of 2017
+
+
 def test_app_options_and_target(tight, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     result = tight("generate.app", "MyService", "--target", "elsewhere", "--runtime", "python3.11",
