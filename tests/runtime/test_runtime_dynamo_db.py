@@ -71,6 +71,23 @@ def test_remote_endpoint_gets_no_dummy_credentials(fresh, monkeypatch):
     assert dynamo_db.session().get_credentials() is None
 
 
+def test_local_endpoint_ignores_a_profile_this_machine_lacks(fresh, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000")
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    credentials = dynamo_db.session().get_credentials()
+    assert (credentials.access_key, credentials.secret_key) == dynamo_db.DUMMY_CREDENTIALS
+
+
+def test_remote_endpoint_reports_a_missing_profile_unless_testing(fresh, monkeypatch):
+    from botocore.exceptions import ProfileNotFound
+
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    with pytest.raises(ProfileNotFound):
+        dynamo_db.connect()
+    monkeypatch.setattr(dynamo_db, "profile_optional", True)  # what the pytest plugin sets in an app
+    assert dynamo_db.session().get_credentials().access_key == dynamo_db.DUMMY_CREDENTIALS[0]
+
+
 def test_reset_repoints_the_same_engine(fresh, monkeypatch, endpoint):
     engine = dynamo_db.connect()
     old_session = dynamo_db.session()

@@ -147,6 +147,17 @@ def test_record_against_embedded_engine_then_play_back_offline(service):
     assert scan == json.loads((tapes / "dynamodb.Scan_1.json").read_text()), "playback must not rewrite tapes"
 
 
+def test_a_profile_this_machine_lacks_stops_neither_record_nor_playback(service):
+    shell = {"AWS_PROFILE": "no-such-profile", "AWS_REGION": "localhost", "HOME": str(service / "no-home"),
+             "AWS_EC2_METADATA_DISABLED": "true"}
+    recorded = pytest_in(service, "--tight-record", **shell)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "3 passed" in recorded.stdout
+    played = pytest_in(service, **shell)
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert "3 passed" in played.stdout
+
+
 def test_playback_catches_a_changed_response(service, tmp_path):
     expectation = service / INTEGRATION / "my_controller" / "expectations" / "test_get_method.yml"
     write(expectation, GENERATED_EXPECTATION.replace("world", "there"))

@@ -77,8 +77,10 @@ def pytest_configure(config):
     if root is None:
         return
     from tight.core.env import EnvFileError, apply_env
+    from tight.providers.aws.clients import dynamo_db
 
     state["root"] = root
+    dynamo_db.profile_optional = True  # tapes and the embedded engine need no AWS profile
     try:
         state["env_added"] = apply_env(root)
     except EnvFileError as exc:
@@ -99,6 +101,8 @@ def pytest_unconfigure(config):
         sys.path.remove(state["path_added"])
     if state["mode_set"]:
         sys.modules["tight.core.test_helpers"].set_record_mode(None)
+    if state["root"] is not None:
+        sys.modules["tight.providers.aws.clients.dynamo_db"].profile_optional = False
 
 
 @pytest.hookimpl(trylast=True)

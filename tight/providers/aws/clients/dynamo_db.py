@@ -29,6 +29,10 @@ DUMMY_CREDENTIALS = ("tight-local", "tight-local")
 _engine = None
 _session = None
 
+#: Set by tight's pytest plugin: tests replay tapes or record against the embedded
+#: engine, so an ``AWS_PROFILE`` this machine lacks must not stop them.
+profile_optional = False
+
 
 def endpoint_url() -> str | None:
     """The DynamoDB endpoint the environment asks for, or None for AWS itself."""
@@ -55,12 +59,32 @@ def is_local(url: str | None) -> bool:
 def _new_session():
     """A boto3 session (placebo attaches to its ``events``) for the current environment."""
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
     url = endpoint_url()
+    local = is_local(url)
     kwargs: dict[str, Any] = {"region_name": region_name()}
-    if is_local(url) and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
+    if local and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
         kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = DUMMY_CREDENTIALS
-    return boto3.Session(**kwargs)
+    try:
+        return boto3.Session(**kwargs)
+    except ProfileNotFound:
+        if not (local or profile_optional):
+            raise
+    return _session_without_profile(kwargs["region_name"])
+
+
+def _session_without_profile(region: str):
+    """A session that ignores ``AWS_PROFILE``: the shell's keys if set, else dummy ones."""
+    import boto3
+    import botocore.session
+
+    keys = (os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY"))
+    if not all(keys):
+        keys = DUMMY_CREDENTIALS
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.Session(botocore_session=core, region_name=region,
+                         aws_access_key_id=keys[0], aws_secret_access_key=keys[1])
 
 
 def _bind(engine, session) -> None:
