@@ -411,14 +411,14 @@ def seed_tables(endpoint: str, specs: list[dict[str, Any]], seed_dir: Path, pref
                 (kind,) = wire[key].keys()
                 if kind != types[key]:
                     raise fail(f"{where}: key attribute {key!r} must have type {types[key]}, got {kind}.")
-            items.append(wire)
+            items.append(_json_wire(wire))
         batches.append((spec["TableName"], items))
     counts: dict[str, int] = {}
     for table, items in batches:
         for start in range(0, len(items), 25):
             request = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
             while request:
-                answer = call(endpoint, "BatchWriteItem", {"RequestItems": _json_wire(request)})
+                answer = call(endpoint, "BatchWriteItem", {"RequestItems": request})
                 request = answer.get("UnprocessedItems") or None
         counts[table] = counts.get(table, 0) + len(items)
     return counts

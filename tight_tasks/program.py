@@ -14,6 +14,7 @@ What it adds to invoke's Program:
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -180,7 +181,5 @@ def main() -> None:
         program.run()
     except BrokenPipeError:
         # `tight --list | head`: the reader left; stop quietly, as a SIGPIPE'd tool would.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(128 + 13)
