@@ -31,6 +31,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tight.providers.aws.controllers import registry
+
 __all__ = [
     "ResponseExit",
     "controller_name",
@@ -50,6 +52,7 @@ __all__ = [
 
 LOG = logging.getLogger("tight.lambda_proxy")
 
+SOURCE = "http"  # API Gateway REST and HTTP APIs, Function URLs, ALB
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 RESPONSE_KEYS = frozenset({"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "cookies"})
 INTERNAL_ERROR = {"message": "Internal server error"}
@@ -101,6 +104,7 @@ def controller_name(module: str) -> str:
 def _register(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
         controller = controller_name(function.__module__)
+        registry.register(controller, SOURCE, dispatch)
         _REGISTRY.setdefault(controller, {})[method] = function
         return function
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tight.providers.aws.controllers import lambda_proxy_event
+from tight.providers.aws.controllers import lambda_proxy_event, registry
 
 LOG = logging.getLogger("tight.lambda_app")
 
@@ -44,7 +44,8 @@ def entry_point(controller: str) -> Callable[[Any, Any], dict]:
     """``handler(event, context)`` for Lambda: dispatches to ``controller``'s handlers."""
 
     def handler(event, context=None):
-        return lambda_proxy_event.dispatch(controller, event, context)
+        dispatch = registry.dispatcher(controller) or lambda_proxy_event.dispatch
+        return dispatch(controller, event, context)
 
     handler.__name__ = handler.__qualname__ = controller
     handler.__doc__ = f"Lambda entry point of app/functions/{controller}."
