@@ -151,17 +151,6 @@ def test_flywheel_follows_aws_endpoint_url_dynamodb(tmp_path, app_env, monkeypat
         assert engine.get(account, id="a1").id == "a1"
 
 
-def test_tables_are_created_in_the_clients_region(tmp_path, app_env, monkeypatch):
-    from tight.core.local_dynamodb import client, embedded_dynamodb, list_tables
-    from tight.core.models import discover_models
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    (account,) = discover_models(make_app(tmp_path / "svc"))
-    with embedded_dynamodb([account]) as endpoint:
-        assert client(endpoint).list_tables()["TableNames"] == ["my-service-dev-accounts"]
-        assert list_tables(endpoint, "us-east-1") == [], "moto keeps tables per region"
-
-
 def test_engine_refusal_is_a_dynamodb_error(app_env):
     from tight.core.local_dynamodb import (
         DynamoDBError,

@@ -11,9 +11,9 @@
 
 The server runs in a thread of this process (no Java, no Docker); its data is
 in memory and shared by every moto server of the process, so the dynamodb
-state is reset when the context exits.  moto keeps tables per region: tables
-are created in ``AWS_REGION``/``AWS_DEFAULT_REGION`` (``us-east-1`` when
-unset); clients must use the same region.
+state is reset when the context exits.  Like DynamoDB Local's ``-sharedDb``,
+one database serves every client: whatever region (``localhost`` included) and
+access key a client signs with, it sees the same tables (:class:`SharedDb`).
 
 moto, boto3 and flywheel are imported lazily; table creation speaks the
 DynamoDB JSON API over plain HTTP (:func:`call`), so it needs no boto3 at all.
@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 DEFAULT_REGION = "us-east-1"
+#: The one moto region (and the default account) every request of the embedded engine is served from.
+SHARED_REGION = "us-east-1"
 #: Credentials for a local engine: neither moto nor DynamoDB Local checks them.
 DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -69,8 +72,8 @@ def call(endpoint: str, operation: str, payload: dict[str, Any] | None = None, r
          timeout: float = 30.0) -> dict[str, Any]:
     """One DynamoDB JSON API call over plain HTTP, without boto3 (fast to start).
 
-    Local engines accept any signature; the credential scope carries the region,
-    which moto uses to pick its per-region tables.
+    Local engines accept any signature and, with a shared database, ignore the
+    region of the credential scope.
     """
     import http.client
     import json
@@ -223,7 +226,7 @@ class EmbeddedServer:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _prepare_moto()
-        app = DomainDispatcherApplication(create_backend_app)
+        app = SharedDb(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="tight-moto", daemon=True)
@@ -238,6 +241,49 @@ class EmbeddedServer:
         server.server_close()
         self._thread.join(5)
         reset_state()
+
+
+_SCOPE = re.compile(r"Credential=[^,\s]*")
+_UA_REGION = re.compile(r"\s?region/[^\s]*")
+_DYNAMODB_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
+
+
+class SharedDb:
+    """WSGI middleware: every DynamoDB request lands on one moto account and region.
+
+    moto picks its backend per account (from the access key, or an
+    ``x-moto-account-id`` header) and region (from the credential scope or the
+    User-Agent); DynamoDB Local's ``-sharedDb`` ignores both. This rewrites a
+    DynamoDB (or Streams) request's credential scope to one key and
+    :data:`SHARED_REGION`, and drops what else moto would read the account or
+    region from. Other services (the server answers them too) pass unchanged.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGETS):
+            environ = shared_environ(environ)
+        return self.app(environ, start_response)
+
+
+def shared_environ(environ: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a DynamoDB request's WSGI ``environ`` signed for the shared account and region."""
+    environ = dict(environ)
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _SCOPE.search(auth)
+    parts = match.group(0).split("/") if match else []
+    date = parts[1] if len(parts) == 5 else "20200101"
+    scope = f"Credential={DUMMY_CREDENTIALS['aws_access_key_id']}/{date}/{SHARED_REGION}/dynamodb/aws4_request"
+    if match and auth.startswith("AWS4"):
+        environ["HTTP_AUTHORIZATION"] = auth[:match.start()] + scope + auth[match.end():]
+    else:
+        environ["HTTP_AUTHORIZATION"] = f"AWS4-HMAC-SHA256 {scope}, SignedHeaders=host, Signature=0"
+    if "HTTP_USER_AGENT" in environ:
+        environ["HTTP_USER_AGENT"] = _UA_REGION.sub("", environ["HTTP_USER_AGENT"])
+    environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
+    return environ
 
 
 def _prepare_moto() -> None:
