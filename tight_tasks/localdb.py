@@ -233,8 +233,7 @@ class EmbeddedEngine:
             f"Port:       {self.server.port}",
             "InMemory:   true",
             "DbPath:     none (data lives in memory" + ("; --keep has no effect)" if keep else ")"),
-            "SharedDb:   true",
-            f"Region:     {region} (moto keeps tables per region: clients must use the same one)",
+            "SharedDb:   true (one database for every client, region and access key)",
         ]
 
 
