@@ -1,0 +1,118 @@
+"""What the non-HTTP controllers (``sqs_event``, ``s3_event``, ``schedule_event``,
+``dynamodb_stream_event``) share: one handler per controller, keyword arguments
+filtered to what the handler takes, the log line and result for an event of the
+wrong kind, and the per-record loop with partial batch failures.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tight.providers.aws.controllers import registry
+from tight.providers.aws.controllers.lambda_proxy_event import controller_name
+from tight.providers.aws.events.kinds import describe
+
+LOG = logging.getLogger("tight.events")
+
+Handler = Callable[..., Any]
+_ACCEPTS: dict[Handler, frozenset[str] | None] = {}
+
+
+class RecordsFailed(Exception):
+    """Raised after every record was tried, when some failed and the source retries whole events (S3)."""
+
+
+def decorator(source: str, handlers: dict[str, Handler], dispatch: Callable[[str, Any, Any], Any],
+              name: str) -> Callable[[Handler], Handler]:
+    """A decorator that makes a function the ``source`` handler of its controller."""
+
+    def register(function: Handler) -> Handler:
+        controller = controller_name(function.__module__)
+        registry.register(controller, source, dispatch)
+        handlers[controller] = function
+        return function
+
+    register.__name__ = register.__qualname__ = name
+    register.__doc__ = f"Register the decorated function as its controller's {source} handler."
+    return register
+
+
+def accepted(function: Handler) -> frozenset[str] | None:
+    """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
+    if function in _ACCEPTS:
+        return _ACCEPTS[function]
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        names = None
+    else:
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            names = None
+        else:
+            kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            names = frozenset(p.name for p in parameters if p.kind in kinds)
+    _ACCEPTS[function] = names
+    return names
+
+
+def call(function: Handler, arguments: Mapping[str, Any]) -> Any:
+    """Call ``function`` with the ``arguments`` it accepts (all of them when it takes ``**kwargs``)."""
+    names = accepted(function)
+    if names is not None:
+        arguments = {key: value for key, value in arguments.items() if key in names}
+    return function(**arguments)
+
+
+def error_result(error_type: str, message: str) -> dict[str, str]:
+    """The result of an invocation tight refused (Lambda's own errorType/errorMessage shape)."""
+    return {"errorType": error_type, "errorMessage": message}
+
+
+def wrong_event(controller: str, expected: str, event: Any) -> dict[str, str]:
+    """Log one clear line and return an error result for an event of the wrong kind."""
+    message = (f"function {controller!r} handles {expected}, but got {describe(event)}: "
+               f"check what triggers it (tight.yml functions.{controller}.type)")
+    LOG.error(message)
+    return error_result("WrongEventType", message)
+
+
+def no_handler(controller: str, source: str) -> dict[str, str]:
+    message = f"function {controller!r} has no {source} handler registered"
+    LOG.error(message)
+    return error_result("NoHandler", message)
+
+
+def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str, Any]],
+                arguments: Callable[[Mapping[str, Any]], dict[str, Any]],
+                identifier: Callable[[Mapping[str, Any]], Any],
+                stop_after_failure: Callable[[Mapping[str, Any]], bool] = lambda record: False) -> list[Any]:
+    """Call ``handler`` once per record; return the identifiers of the records that failed.
+
+    A record whose handler raises is logged with its identifier. When
+    ``stop_after_failure(record)`` is true for a failed record (ordered sources:
+    FIFO queues, streams), the records after it are not processed and count as
+    failed too, so they are retried in order.
+    """
+    failed: list[Any] = []
+    records = list(records)
+    for index, record in enumerate(records):
+        item = identifier(record)
+        try:
+            call(handler, arguments(record))
+        except Exception:
+            LOG.exception("function %r failed on record %s", controller, item)
+            failed.append(item)
+            if stop_after_failure(record):
+                rest = [identifier(r) for r in records[index + 1:]]
+                if rest:
+                    LOG.error("function %r: %d later record(s) left for retry, in order", controller, len(rest))
+                failed.extend(rest)
+                break
+    return failed
+
+
+def batch_response(failed: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Lambda's partial batch response: ``{"batchItemFailures": [{"itemIdentifier": ...}]}``."""
+    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}
