@@ -25,15 +25,16 @@ DEFAULTS = {
 )
 def installdb(c, version=None, url=None, dir=None, force=False):
     """Download, verify and unpack DynamoDB Local into dynamo_db/."""
-    from .localdb import install_dynamodb_local
+    from .installdb import install_dynamodb_local
 
     opts = settings(c, "dynamo", DEFAULTS)
-    base = find_app_root() or os.getcwd()
+    root = find_app_root()
     install_dynamodb_local(
         version=version or opts["version"],
         url=url or opts["url"],
-        directory=os.path.join(base, dir or opts["dir"]),
+        directory=os.path.join(root or os.getcwd(), dir or opts["dir"]),
         force=force,
+        app_root=root,
     )
 
 

@@ -1,4 +1,4 @@
-"""Local DynamoDB engines for ``tight dynamo.installdb`` / ``tight dynamo.rundb``.
+"""Local DynamoDB engines for ``tight dynamo.rundb`` (``dynamo.installdb`` is in installdb.py).
 
 Engines:
 
@@ -25,7 +25,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,12 +33,9 @@ from typing import Any
 from .config import fail, usage_error
 
 ENGINES = ("auto", "embedded", "local")
-DOWNLOAD_BASE = "https://d1ni2b6xgvw0s0.cloudfront.net"
-ARCHIVE = "dynamodb_local_latest.tar.gz"
 JAR = "DynamoDBLocal.jar"
 LIB = "DynamoDBLocal_lib"
 SHARED_DB = "shared-local-instance.db"
-MARKER = ".tight-install.json"
 MIN_JAVA = 17
 
 
@@ -87,115 +83,6 @@ def java_warning() -> str | None:
         return (f"Warning: {path} is not Java {MIN_JAVA}+ ({line}): DynamoDB Local v2.6+ needs Java {MIN_JAVA}. "
                 "`tight dynamo.rundb` will use the embedded engine (moto), which needs no Java.")
     return None
-
-
-# -- installdb ---------------------------------------------------------------------
-
-
-def archive_url(version: str) -> str:
-    if not re.fullmatch(r"v\d+(\.[0-9x]+)*", version or ""):
-        raise usage_error(f"--version {version!r} is not a release line like v3.x or v2.x.")
-    return f"{DOWNLOAD_BASE}/{version}/{ARCHIVE}"
-
-
-def read_marker(directory: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((directory / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def install_dynamodb_local(version: str = "v3.x", url: str | None = None, directory: str | os.PathLike = "dynamo_db",
-                           force: bool = False, progress_stream=None) -> Path:
-    """Download, verify (``URL.sha256``), unpack and swap DynamoDB Local into ``directory``.
-
-    Any failure leaves an existing install untouched and no partial files.
-    """
-    from .download import (
-        DownloadError,
-        download,
-        extract,
-        fetch_text,
-        parse_sha256,
-        remove_tree,
-    )
-
-    label = None if url else version
-    url = url or archive_url(version)
-    if not url.startswith(("https://", "http://")):
-        raise usage_error(f"--url {url!r} must be an http(s) URL.")
-    directory = Path(directory).absolute()
-    checksum_url = url + ".sha256"
-    installed = read_marker(directory)
-    jar_present = (directory / JAR).is_file()
-
-    try:
-        expected = parse_sha256(fetch_text(checksum_url), checksum_url)
-    except DownloadError as exc:
-        if not force and jar_present and installed.get("url") == url:
-            say(f"DynamoDB Local ({installed.get('version') or url}) is installed in {directory}; "
-                f"could not check for a newer archive ({exc}).")
-            _report_java()
-            return directory
-        raise fail(f"{exc}; nothing was installed{' (the existing install is untouched)' if jar_present else ''}.") \
-            from None
-
-    if not force and jar_present and installed.get("url") == url and installed.get("sha256") == expected:
-        say(f"DynamoDB Local {installed.get('version') or ''} is already installed in {directory} "
-            f"(sha256 {expected[:12]}…): nothing to do (--force downloads it again).".replace("  ", " "))
-        _report_java()
-        return directory
-
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.install-", dir=directory.parent))
-    backup = None
-    try:
-        say(f"Downloading {url}")
-        archive = staging / "archive"
-        actual = download(url, archive, progress_stream=progress_stream)
-        if actual != expected:
-            raise DownloadError(f"checksum mismatch for {url}: expected {expected}, got {actual}")
-        unpacked = staging / "unpacked"
-        extract(archive, unpacked)
-        if not (unpacked / JAR).is_file():
-            raise DownloadError(f"the archive has no {JAR} at its top level; is {url} a DynamoDB Local archive?")
-        if directory.is_dir():  # keep the user's data files across a re-install
-            for db in directory.glob("*.db"):
-                if db.is_file() and not (unpacked / db.name).exists():
-                    shutil.copy2(db, unpacked / db.name)
-        (unpacked / MARKER).write_text(json.dumps(
-            {"url": url, "version": label, "sha256": expected},
-            indent=2) + "\n", encoding="utf-8")
-        # Swap: the old install moves aside, the new one takes its name, the old one goes.
-        if directory.exists() or directory.is_symlink():
-            backup = staging / "previous"
-            os.replace(directory, backup)
-        try:
-            os.replace(unpacked, directory)
-        except OSError:
-            if backup is not None:
-                os.replace(backup, directory)
-                backup = None
-            raise
-    except DownloadError as exc:
-        raise fail(f"{exc}; nothing was installed{' (the existing install is untouched)' if jar_present else ''}.") \
-            from None
-    except KeyboardInterrupt:
-        raise fail("Interrupted: nothing was installed.", code=130) from None
-    except OSError as exc:
-        raise fail(f"Cannot install into {directory}: {exc.strerror or exc}; nothing was installed.") from None
-    finally:
-        remove_tree(staging)
-    say(f"Installed DynamoDB Local in {directory} (sha256 {expected[:12]}…).")
-    _report_java()
-    return directory
-
-
-def _report_java() -> None:
-    message = java_warning()
-    if message:
-        warn(message)
 
 
 # -- engines -----------------------------------------------------------------------
