@@ -132,3 +132,16 @@ def _no_app_env_from_the_shell(monkeypatch):
     for key in list(os.environ):
         if key in APP_ENV_KEYS or key.startswith(("AWS_", "TIGHT_")):
             monkeypatch.delenv(key, raising=False)
+
+
+def without_write_permission() -> list[str]:
+    """A command prefix under which chmod 0555 really denies writing, even to root.
+
+    root ignores file modes (CAP_DAC_OVERRIDE); ``setpriv`` drops that
+    capability from the child, which stays uid 0 and can still read /root.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running the suite as root needs setpriv (util-linux) to test permission errors"
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner"]

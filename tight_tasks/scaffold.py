@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from . import naming
 from ._version import __version__
 from .config import fail, usage_error
+from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
 
 PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy",)}}
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
@@ -83,8 +84,10 @@ def generate_app(
     if not parent.is_dir():
         raise fail(f"Target directory {parent} does not exist: create it first or pick another --target.")
     destination = parent / name
-    if destination.exists() and not force:
+    if (destination.exists() or destination.is_symlink()) and not force:
         raise fail(f"{destination} already exists: pick another name, or pass --force to replace it.")
+    if force:
+        _check_force(destination)
     files = render_tree(
         "app",
         {
@@ -96,32 +99,31 @@ def generate_app(
             "tight_version": __version__,
         },
     )
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.tight-", dir=parent))
     try:
-        write_files(files, staging)
-        os.chmod(staging, 0o755)
-        _swap_into_place(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        with staging_dir(destination) as staging:
+            write_files(files, staging)
+            replace_dir(destination, staging, owner_marker="tight.yml", what="generate.app --force",
+                        hint=FORCE_HINT)
+    except RefusedReplace as exc:  # the destination changed while the app was rendered
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"Cannot create {destination}: {exc.strerror or exc}; check that you may write to {parent} "
+                   "(nothing was written).") from None
     print(f"Created app {naming.dasherize(name)} in {destination}")
     print(f"Next: cd {destination} && tight generate.function my_controller")
     return destination
 
 
-def _swap_into_place(staging: Path, destination: Path) -> None:
-    """Rename ``staging`` to ``destination``, replacing it (if any) only once the new tree is ready."""
-    if not destination.exists():
-        os.rename(staging, destination)
-        return
-    backup = destination.with_name(f".{destination.name}.tight-old-{os.getpid()}")
-    os.rename(destination, backup)
+FORCE_HINT = ("--force replaces only an existing tight app (a directory holding tight.yml, without a repository): "
+              "pick another name or --target, or move the directory away first")
+
+
+def _check_force(destination: Path) -> None:
+    """``--force`` replaces an existing tight app, nothing else (one-line refusal, nothing touched)."""
     try:
-        os.rename(staging, destination)
-    except BaseException:
-        os.rename(backup, destination)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
+        check_replaceable(destination, owner_marker="tight.yml", what="generate.app --force", hint=FORCE_HINT)
+    except RefusedReplace as exc:
+        raise fail(str(exc)) from None
 
 
 # -- files added to an existing app ------------------------------------------

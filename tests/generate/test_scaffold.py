@@ -110,12 +110,103 @@ def test_failure_midway_leaves_nothing(tmp_path, monkeypatch):
 
     def write_half_then_fail(files, staging):
         real(dict(list(files.items())[:3]), staging)
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(scaffold, "write_files", write_half_then_fail)
-    with pytest.raises(OSError):
+    with pytest.raises(Exit) as info:
         scaffold.generate_app("my_service", target=str(tmp_path))
+    assert info.value.message.startswith(f"Cannot create {tmp_path / 'my_service'}: No space left on device;")
     assert list(tmp_path.iterdir()) == []
+
+
+def user_project(root: Path) -> Path:
+    """A directory of someone's work: a repository, sources, editor leftovers; not a tight app."""
+    for rel, text in {".git/HEAD": "ref: refs/heads/main\n", ".git/objects/ab/cdef": "blob",
+                      "src/main.py": "print('mine')\n", "src/.main.py.swp": "swap", "notes.txt~": "backup",
+                      "app/functions/legacy.py": "x = 1\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_force_refuses_what_is_not_a_tight_app(tight, tmp_path):
+    user_project(tmp_path / "my_service")
+    before = snapshot(tmp_path)
+    result = tight("generate.app", "my_service", "--force", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Refusing to replace {tmp_path / 'my_service'} (generate.app --force): ")
+    assert "--force replaces only an existing tight app" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_service"], "no staging or .tight-old-* left"
+
+
+def test_force_refuses_a_tight_app_with_a_repository(tight, app_dir):
+    (app_dir / ".git").mkdir()
+    (app_dir / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    before = snapshot(app_dir)
+    result = tight("generate.app", "my_service", "--force", cwd=app_dir.parent)
+    assert result.returncode == 1 and "it holds .git" in result.stderr
+    assert snapshot(app_dir) == before
+
+
+def test_force_refuses_a_file_or_a_link(tight, tmp_path):
+    (tmp_path / "my_service").write_text("a plain file")
+    result = tight("generate.app", "my_service", "--force", cwd=tmp_path)
+    assert result.returncode == 1 and "it is a file, not a directory tight created" in result.stderr
+    assert (tmp_path / "my_service").read_text() == "a plain file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_service"], "no .tight-old-* left"
+
+    assert tight("generate.app", "real_app", cwd=tmp_path).returncode == 0
+    (tmp_path / "my_service").unlink()
+    (tmp_path / "my_service").symlink_to(tmp_path / "real_app")
+    result = tight("generate.app", "my_service", "--force", cwd=tmp_path)
+    assert result.returncode == 1 and "it is a symbolic link" in result.stderr
+    assert (tmp_path / "my_service").is_symlink() and (tmp_path / "real_app" / "tight.yml").is_file()
+
+
+def test_force_fills_an_empty_directory(tight, tmp_path):
+    (tmp_path / "my_service").mkdir()
+    result = tight("generate.app", "my_service", "--force", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert set(snapshot(tmp_path / "my_service")) == APP_TREE
+
+
+def test_force_puts_the_new_app_in_place_before_removing_the_old(app_dir, monkeypatch):
+    from tight_tasks import files
+
+    (app_dir / "app" / "functions" / "old.py").write_text("old")
+    seen = []
+    real_remove = files.remove_tree
+
+    def spy(path):
+        if ".tight-old-" in str(path):
+            seen.append((app_dir / "tight.yml").is_file() and not (app_dir / "app" / "functions" / "old.py").exists())
+        real_remove(path)
+
+    monkeypatch.setattr(files, "remove_tree", spy)
+    scaffold.generate_app("my_service", target=str(app_dir.parent), force=True)
+    assert seen == [True], "the old tree was removed only once the new one had its name"
+    assert set(snapshot(app_dir)) == APP_TREE
+    assert sorted(p.name for p in app_dir.parent.iterdir()) == ["my_service"]
+
+
+def test_permission_denied_is_one_line(tmp_path):
+    from conftest import without_write_permission
+
+    parent = tmp_path / "readonly"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        result = subprocess.run([*without_write_permission(), sys.executable, "-m", "tight_tasks", "generate.app",
+                                 "my_service"], cwd=parent, capture_output=True, text=True, env=clean_env(),
+                                check=False, timeout=120)
+    finally:
+        parent.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (f"Cannot create {parent / 'my_service'}: Permission denied; "
+                                     f"check that you may write to {parent} (nothing was written).")
+    assert list(parent.iterdir()) == []
 
 
 def test_rendered_paths_cannot_escape(tmp_path):
