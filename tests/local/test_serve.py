@@ -1,0 +1,301 @@
+"""tight local.serve: a real server on a free port, real HTTP, both API Gateway payload versions."""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from local_apps import PNG, Server, free_port, make_app, port_is_free, write
+
+PAYLOADS = ("1.0", "2.0")
+
+
+@pytest.fixture(scope="module", params=PAYLOADS)
+def served(request, tmp_path_factory):
+    """(payload, base URL, Server) for an app served with that payload version."""
+    payload = request.param
+    root = make_app(tmp_path_factory.mktemp(f"app{payload}") / "shop")
+    port = free_port()
+    server = Server(root, "--port", str(port), "--payload", payload)
+    server.wait_ready()
+    server.root = root
+    yield payload, f"http://127.0.0.1:{port}", server
+    server.kill()
+
+
+def event_of(response) -> dict:
+    return response.json()["event"]
+
+
+def test_banner_lists_routes_methods_and_urls(served):
+    payload, base, server = served
+    text = server.output()
+    assert f"payload {payload}" in text
+    assert "Tables: shop-dev-accounts" in text
+    assert re.search(rf"{re.escape(base)}/accounts/{{id}}\s+GET\s+-> lookup", text)
+    assert re.search(rf"{re.escape(base)}/echo/{{proxy\+}}\s+GET, POST\s+-> echo", text)
+    assert "Press Ctrl-C to stop." in text
+
+
+def test_get_becomes_a_complete_event(served):
+    payload, base, server = served
+    response = requests.get(f"{base}/echo/a/b%20c?x=1&x=2&y=3", cookies={"c1": "v1", "c2": "v2"},
+                            headers={"X-Trace": "t-1"})
+    assert response.status_code == 200
+    assert response.json()["function"] == "echo"
+    assert response.json()["memory"] == "256"
+    event = event_of(response)
+    if payload == "1.0":
+        assert event["httpMethod"] == "GET"
+        assert event["resource"] == "/echo/{proxy+}"
+        assert event["path"] == "/echo/a/b c"
+        assert event["pathParameters"] == {"proxy": "a/b c"}
+        assert event["queryStringParameters"] == {"x": "2", "y": "3"}
+        assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "y": ["3"]}
+        assert event["headers"]["X-Trace"] == "t-1"
+        assert event["multiValueHeaders"]["X-Trace"] == ["t-1"]
+        assert "c1=v1" in event["headers"]["Cookie"]
+        context = event["requestContext"]
+        assert context["stage"] == "dev"
+        assert context["identity"]["sourceIp"] == "127.0.0.1"
+        assert context["resourcePath"] == "/echo/{proxy+}"
+        assert context["httpMethod"] == "GET"
+        assert event["body"] is None and event["isBase64Encoded"] is False
+        assert response.headers["Content-Type"] == "application/json"
+    else:
+        assert event["version"] == "2.0"
+        assert event["routeKey"] == "ANY /echo/{proxy+}"
+        assert event["rawPath"] == "/echo/a/b%20c"
+        assert event["rawQueryString"] == "x=1&x=2&y=3"
+        assert event["queryStringParameters"] == {"x": "1,2", "y": "3"}
+        assert event["pathParameters"] == {"proxy": "a/b c"}
+        assert sorted(event["cookies"]) == ["c1=v1", "c2=v2"]
+        assert "cookie" not in event["headers"]
+        assert event["headers"]["x-trace"] == "t-1"
+        context = event["requestContext"]
+        assert context["http"]["method"] == "GET"
+        assert context["http"]["path"] == "/echo/a/b c"
+        assert context["http"]["sourceIp"] == "127.0.0.1"
+        assert context["stage"] == "dev"
+        assert "body" not in event and "multiValueHeaders" not in event
+    assert re.fullmatch(r"[0-9a-f-]{36}", event["requestContext"]["requestId"])
+    assert "echo says hello on stdout" in server.output()
+    assert re.search(r"^GET /echo/a/b c 200 \d+\.\d ms$", server.output(), re.MULTILINE)
+
+
+def test_repeated_headers(served):
+    payload, base, _ = served
+    connection = http.client.HTTPConnection(base.split("//")[1], timeout=30)
+    connection.putrequest("GET", "/echo")
+    connection.putheader("X-Tag", "a")
+    connection.putheader("X-Tag", "b")
+    connection.endheaders()
+    event = json.loads(connection.getresponse().read())["event"]
+    connection.close()
+    if payload == "1.0":
+        assert event["multiValueHeaders"]["X-Tag"] == ["a", "b"]
+        assert event["headers"]["X-Tag"] == "b"
+        assert event["queryStringParameters"] is None and event["pathParameters"] is None
+    else:
+        assert event["headers"]["x-tag"] == "a,b"
+        assert "queryStringParameters" not in event and "pathParameters" not in event
+
+
+def test_post_json_body(served):
+    _, base, _ = served
+    response = requests.post(f"{base}/echo", json={"a": [1, "é"]})
+    assert response.status_code == 201
+    event = event_of(response)
+    assert json.loads(event["body"]) == {"a": [1, "é"]}
+    assert event["isBase64Encoded"] is False
+
+
+def test_binary_request_and_response_bodies(served):
+    _payload, base, _ = served
+    raw = bytes(range(256))
+    event = event_of(requests.post(f"{base}/echo", data=raw, headers={"Content-Type": "application/octet-stream"}))
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == raw
+    response = requests.get(f"{base}/files/logo.png")
+    assert response.status_code == 200
+    assert response.content == PNG
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["X-Name"] == "logo.png"
+    assert response.raw.headers.getlist("Set-Cookie") == ["a=1; Path=/", "b=2; HttpOnly"]
+    assert response.cookies["a"] == "1"
+
+
+def test_unknown_route_is_a_json_404(served):
+    _, base, server = served
+    response = requests.get(f"{base}/nowhere/at/all")
+    assert response.status_code == 404
+    assert response.json() == {"message": "No route for /nowhere/at/all"}
+    assert re.search(r"^GET /nowhere/at/all 404 \d+\.\d ms$", server.output(), re.MULTILINE)
+
+
+def test_missing_method_is_the_runtimes_405(served):
+    _, base, _ = served
+    response = requests.delete(f"{base}/echo")
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == {"GET", "POST"}
+
+
+def test_malformed_proxy_response_is_a_502_with_the_reason_on_the_console(served):
+    _, base, server = served
+    response = requests.get(f"{base}/broken")
+    assert response.status_code == 502
+    assert response.json() == {"message": "Internal server error"}
+    line = server.wait_for_line("502 for GET /broken")
+    assert "Malformed Lambda proxy response" in line and "cookies" in line
+
+
+def test_handlers_write_and_read_the_embedded_database(served):
+    _, base, _ = served
+    saved = requests.post(f"{base}/accounts", json={"id": "a1", "owner": "ann"})
+    assert saved.status_code == 201, saved.text
+    assert requests.get(f"{base}/accounts/a1").json() == {"id": "a1", "owner": "ann"}
+    assert requests.get(f"{base}/accounts/zz").status_code == 404
+
+
+def test_editing_a_handler_changes_the_next_response_and_keeps_the_database(served):
+    payload, base, server = served
+    assert requests.post(f"{base}/accounts", json={"id": "kept", "owner": "bo"}).status_code == 201
+    assert requests.get(f"{base}/version").json() == {"version": "one"}
+    handler = server.root / "app" / "functions" / "version" / "handler.py"
+    handler.write_text(handler.read_text(encoding="utf-8").replace('"one"', f'"two-{payload}"'), encoding="utf-8")
+    deadline = time.monotonic() + 20
+    body = None
+    while time.monotonic() < deadline:
+        body = requests.get(f"{base}/version").json()
+        if body != {"version": "one"}:
+            break
+        time.sleep(0.05)
+    assert body == {"version": f"two-{payload}"}
+    assert "Reloading: app/functions/version/handler.py changed." in server.output()
+    assert requests.get(f"{base}/accounts/kept").json() == {"id": "kept", "owner": "bo"}
+
+
+def test_a_syntax_error_is_a_502_until_fixed(served):
+    _payload, base, server = served
+    handler = server.root / "app" / "functions" / "echo" / "handler.py"
+    good = handler.read_text(encoding="utf-8")
+    handler.write_text(good + "\ndef broken(:\n", encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and requests.get(f"{base}/echo").status_code == 200:
+            time.sleep(0.05)
+        assert requests.get(f"{base}/echo").status_code == 502
+        assert "SyntaxError" in server.wait_for_line("502 for GET /echo: echo: cannot import app_index")
+    finally:
+        handler.write_text(good + "\n# fixed\n", encoding="utf-8")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and requests.get(f"{base}/echo").status_code != 200:
+        time.sleep(0.05)
+    assert requests.get(f"{base}/echo").status_code == 200
+
+
+# -- start and stop ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory):
+    return make_app(tmp_path_factory.mktemp("plain") / "shop")
+
+
+def test_ctrl_c_exits_0_stops_the_database_and_frees_the_port(app_dir):
+    port = free_port()
+    server = Server(app_dir, "--port", str(port))
+    try:
+        server.wait_ready()
+        endpoint = re.search(r"at (http://127.0.0.1:\d+)", server.output()).group(1)
+        assert requests.get(f"http://127.0.0.1:{port}/echo").status_code == 200
+        assert server.interrupt() == 0
+    finally:
+        server.kill()
+    assert server.lines[-1] == "Stopped."
+    assert port_is_free(port)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(endpoint, timeout=5)
+
+
+def test_no_db_uses_the_shells_endpoint(app_dir):
+    from conftest import clean_env
+
+    port = free_port()
+    server = Server(app_dir, "--port", str(port), "--no-db", "--no-reload",
+                    env=clean_env(AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:9"))
+    try:
+        server.wait_ready()
+        assert "with DynamoDB at http://127.0.0.1:9" in server.output()
+        assert "(no reload)" in server.output()
+        assert requests.get(f"http://127.0.0.1:{port}/echo").status_code == 200
+        assert server.interrupt() == 0
+    finally:
+        server.kill()
+
+
+def one_line_error(result, code: int, *words: str) -> None:
+    assert result.returncode == code, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_busy_port_is_a_one_line_error(app_dir, tight):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        result = tight("local.serve", "--port", str(port), cwd=app_dir, timeout=60)
+    one_line_error(result, 1, f"127.0.0.1:{port}", "--port")
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (["--payload", "3.0"], 2, ["--payload '3.0'", "1.0", "2.0"]),
+    (["--port", "http"], 2, ["--port 'http'"]),
+    (["--port", "70000"], 2, ["70000"]),
+])
+def test_bad_options_are_one_line_errors(app_dir, tight, args, code, words):
+    one_line_error(tight("local.serve", *args, cwd=app_dir, timeout=60), code, *words)
+
+
+def test_missing_env_yml_and_bad_functions_section_are_one_line_errors(tmp_path, tight):
+    root = make_app(tmp_path / "shop")
+    (root / "env.yml").unlink()
+    one_line_error(tight("local.serve", "--port", "0", cwd=root, timeout=60), 1, "No env.yml", "generate.env")
+    write(root / "env.yml", "NAME: shop\nSTAGE: dev\n")
+    write(root / "tight.yml", "name: shop\nfunctions:\n  echo:\n    path: echo\n")
+    one_line_error(tight("local.serve", "--port", "0", cwd=root, timeout=60), 1, "'echo'", "path 'echo'")
+
+
+def test_listed_and_documented():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "## Run your API locally" in readme
+    assert "tight local.serve" in readme and "tight local.invoke" in readme
+
+
+def test_quick_start_app_answers_hello(tmp_path, tight):
+    """The README's quick start, after installing: a generated app served with its DB answers its controller."""
+    assert tight("generate.app", "my_service", cwd=tmp_path).returncode == 0
+    root = tmp_path / "my_service"
+    for args in (("generate.function", "my_controller"), ("generate.model", "account"), ("generate.env",)):
+        result = tight(*args, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    port = free_port()
+    server = Server(root, "--port", str(port))
+    try:
+        server.wait_ready()
+        assert "Tables: my-service-dev-accounts" in server.output() or "Tables: my_service-dev-accounts" in \
+            server.output()
+        response = requests.get(f"http://127.0.0.1:{port}/my_controller")
+        assert (response.status_code, response.text) == (200, '{"hello":"world"}')
+        assert server.interrupt() == 0
+    finally:
+        server.kill()

@@ -1,0 +1,65 @@
+"""Run the app on this machine: ``local.serve`` (its HTTP API) and ``local.invoke`` (one function)."""
+from invoke import Collection, task
+
+from ..config import app_root, settings, usage_error
+
+DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": "1.0", "db": True, "reload": True}
+
+
+def _port(value) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise usage_error(f"--port {value!r} is not a number: give a TCP port such as 3000.") from None
+    if not 0 <= port < 65536:
+        raise usage_error(f"--port {port} is not a TCP port (1-65535, or 0 for any free one).")
+    return port
+
+
+@task(
+    help={
+        "port": "Port to listen on (default 3000; 0 picks a free one).",
+        "host": "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).",
+        "payload": "API Gateway payload version: 1.0 (REST API, what deploy creates; default) or 2.0 (HTTP API).",
+        "db": "Start the embedded DynamoDB with a table per model (--no-db: use what AWS_ENDPOINT_URL_DYNAMODB "
+              "or the AWS settings of the shell point at).",
+        "reload": "Reload the app's code when a file under app/ or app_index.py changes (--no-reload: never).",
+    }
+)
+def serve(c, port=None, host=None, payload=None, db=True, reload=True):
+    """Serve the app's API on localhost, with the embedded DynamoDB; Ctrl-C stops both."""
+    root = app_root()
+    from .environment import check_payload
+    from .serve import serve as run
+
+    opts = settings(c, "local", DEFAULTS)
+    run(root, host or opts["host"], _port(port if port is not None else opts["port"]),
+        check_payload(payload or opts["payload"]), db=db and bool(opts["db"]), reload=reload and bool(opts["reload"]))
+
+
+@task(
+    iterable=["header"],
+    help={
+        "name": "The function to run (a directory of app/functions).",
+        "event": "JSON file holding the whole event; - reads it from stdin.",
+        "method": "HTTP method of the event built from flags (default GET).",
+        "path": "Request path, with an optional ?query (default /NAME).",
+        "body": "Request body (text; JSON for most handlers).",
+        "header": "A request header as name=value (repeat for more).",
+        "payload": "API Gateway payload version of the built event: 1.0 (default) or 2.0.",
+        "db": "Start the embedded DynamoDB for the call (--no-db: use what the shell points at).",
+    }
+)
+def invoke(c, name, event=None, method=None, path=None, body=None, header=None, payload=None, db=True):
+    """Run one function in process and print its response as JSON (logs on stderr)."""
+    root = app_root()
+    from .environment import check_payload
+    from .invoking import invoke as run
+
+    opts = settings(c, "local", DEFAULTS)
+    run(root, name, check_payload(payload or opts["payload"]), event_file=event, method=method, path=path,
+        body=body, headers=header, db=db and bool(opts["db"]))
+
+
+ns = Collection("local", serve, invoke)
+ns.configure({"local": DEFAULTS})

@@ -1,0 +1,94 @@
+"""``tight local.invoke NAME``: one function, in process, with an event from a file, stdin or flags."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from tight.dev import gateway
+from tight.dev.routes import Match, Route
+
+from ..config import fail, usage_error
+from .environment import app_environment
+from .runner import AppError, LocalApp
+
+
+def read_event(source: str, stdin: IO[str] | None = None) -> Any:
+    """The JSON event in file ``source`` (``-``: stdin); one-line errors when missing or invalid."""
+    where = "stdin" if source == "-" else source
+    try:
+        text = (stdin or sys.stdin).read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail(f"--event {source}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"--event {source}: cannot read it ({getattr(exc, 'strerror', None) or exc}).") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise fail(f"--event {where}: invalid JSON ({exc}).") from None
+
+
+def parse_headers(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values or []:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip():
+            raise usage_error(f"--header {value!r} must look like name=value.")
+        pairs.append((name.strip(), text))
+    return tuple(pairs)
+
+
+def event_from_flags(app: LocalApp, function: str, payload: str, method: str = "GET", path: str | None = None,
+                     body: str | None = None, headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """The event API Gateway would send ``function`` for this request (path default ``/NAME``)."""
+    path, _, query = (path or f"/{function}").partition("?")
+    if not path.startswith("/"):
+        path = "/" + path
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers = (("Host", "localhost"), *headers)
+    request = gateway.Request(method=(method or "GET").upper(), path=path, query=query, headers=headers,
+                              body=(body or "").encode("utf-8"))
+    match = app.table.match(path)
+    if match is None or match.route.function != function:
+        match = Match(Route(function, path), {})
+    return gateway.build_event(request, match, payload, app.stage)
+
+
+def invoke(root: Path, function: str, payload: str, event_file: str | None = None, method: str | None = None,
+           path: str | None = None, body: str | None = None, headers: list[str] | None = None, db: bool = True,
+           out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+    """Call ``app_index.<function>`` once and print its response as JSON (logs go to stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    header_pairs = parse_headers(headers)
+    if event_file and (method or path or body or header_pairs):
+        raise usage_error("--event gives the whole event: leave out --method, --path, --body and --header.")
+    app = LocalApp(root, payload, err=err)
+    try:
+        app.configure()
+    except AppError as exc:
+        raise fail(str(exc)) from None
+    if function not in app.names:
+        raise fail(f"No function {function!r} in app/functions (functions: {', '.join(app.names) or 'none'}).")
+    event = read_event(event_file) if event_file else None
+    with app_environment(root, db), contextlib.redirect_stdout(err):
+        app.stage = os.environ.get("STAGE") or "local"
+        if event is None:
+            event = event_from_flags(app, function, payload, method or "GET", path, body, header_pairs)
+        app.load()
+        try:
+            response = app.call(function, event)
+        except AppError as exc:
+            raise fail(f"{function}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - the function crashed
+            traceback.print_exc(file=err)
+            raise fail(f"{function} raised {type(exc).__name__}: {exc}") from None
+    pretty = out.isatty() if hasattr(out, "isatty") else False
+    try:
+        text = json.dumps(response, indent=2 if pretty else None, default=str)
+    except (TypeError, ValueError) as exc:
+        raise fail(f"{function} returned something that is not JSON: {exc}") from None
+    print(text, file=out, flush=True)

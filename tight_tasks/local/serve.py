@@ -1,0 +1,177 @@
+"""``tight local.serve``: werkzeug's HTTP server in front of :class:`~tight_tasks.local.runner.LocalApp`.
+
+Only glue lives here: WSGI environ -> :class:`tight.dev.gateway.Request`, the
+:class:`~tight.dev.gateway.HttpResponse` back to WSGI, one access-log line per
+request, the banner, and stopping cleanly on Ctrl-C/SIGTERM.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wsgi import get_input_stream
+
+from tight.dev.gateway import Request
+
+from ..config import fail
+from .environment import app_environment
+from .runner import AppError, LocalApp, Watcher
+
+RAW_HEADERS = "tight.raw_headers"
+
+
+class _Handler(WSGIRequestHandler):
+    """Keeps the raw header list (case and repeats, for multiValueHeaders); logs through the app instead."""
+
+    def make_environ(self):
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = tuple((k, v.replace("\r\n", "")) for k, v in self.headers.items())
+        return environ
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+def to_request(environ: dict) -> Request:
+    """The gateway's view of one WSGI request."""
+    path = environ.get("PATH_INFO", "") or "/"
+    path = path.encode("latin-1").decode("utf-8", "replace")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+    headers = environ.get(RAW_HEADERS)
+    if headers is None:  # another WSGI server: rebuild from the environ
+        headers = tuple((k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_"))
+        headers += tuple((k.replace("_", "-").title(), environ[k]) for k in ("CONTENT_TYPE", "CONTENT_LENGTH")
+                         if environ.get(k))
+    return Request(
+        method=environ.get("REQUEST_METHOD", "GET").upper(),
+        path=path,
+        query=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        body=get_input_stream(environ).read(),
+        source_ip=environ.get("REMOTE_ADDR") or "127.0.0.1",
+        protocol=environ.get("SERVER_PROTOCOL") or "HTTP/1.1",
+        raw_path=raw.split("?", 1)[0],
+    )
+
+
+def wsgi_app(app: LocalApp, out=None, err=None):
+    """A WSGI application answering through ``app``, logging one line per request."""
+
+    def application(environ, start_response):
+        started = time.perf_counter()
+        request = to_request(environ)
+        response, function = app.handle(request)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.error:
+            print(f"502 for {request.method} {request.path}: {response.error}", file=err or sys.stderr, flush=True)
+        for note in response.notes:
+            print(f"Note ({function}): {note}", file=err or sys.stderr, flush=True)
+        status = f"{response.status} {HTTP_STATUS_CODES.get(response.status, 'Unknown')}"
+        headers = list(response.headers)
+        if not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("Content-Length", str(len(response.body))))
+        start_response(status, headers)
+        print(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms", file=out or sys.stdout,
+              flush=True)
+        return [response.body]
+
+    return application
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (one-line error when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                   "stop what is listening there or pass --port N.") from None
+    return sock
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: whoever started us stops us
+        previous = _UNSET
+    try:
+        yield
+    finally:
+        if previous is not _UNSET:
+            signal.signal(signal.SIGTERM, previous)
+
+
+_UNSET = object()
+
+
+def banner(app: LocalApp, base: str) -> list[str]:
+    lines = []
+    width = max((len(r.path) for r in app.table.routes), default=0) + len(base)
+    for route in app.table.routes:
+        methods = ", ".join(app.methods(route.function)) or "(no handlers)"
+        lines.append(f"  {base + route.path:<{width}}  {methods}  -> {route.function}")
+    if not lines:
+        lines.append("  (no functions: add one with `tight generate.function NAME`)")
+    return lines
+
+
+def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reload: bool = True, out=None) -> None:
+    """Run until Ctrl-C/SIGTERM, then stop the server and the database (exit 0)."""
+    out = out or sys.stdout
+    sock = bind(host, port)
+    try:
+        with _sigterm_as_interrupt():
+            _serve(root, sock, host, payload, db, reload, out)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    print("Stopped.", file=out, flush=True)
+
+
+def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, reload: bool, out) -> None:
+    with app_environment(root, db) as database:
+        app = LocalApp(root, payload, os.environ.get("STAGE") or "local")
+        try:
+            app.start()
+        except AppError as exc:
+            raise fail(str(exc)) from None
+        port = sock.getsockname()[1]
+        server = make_server(host, port, wsgi_app(app, out), threaded=True, request_handler=_Handler,
+                             fd=sock.fileno())
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+        where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
+            f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
+        print(f"Serving {root.name} (payload {payload}, stage {app.stage}) with {where}", file=out)
+        if database:
+            print(f"Tables: {', '.join(database['tables']) or 'none'}", file=out)
+        for line in banner(app, base):
+            print(line, file=out)
+        print(f"Listening on {base}{'' if reload else ' (no reload)'}", file=out)
+        print("Press Ctrl-C to stop.", file=out, flush=True)
+        watcher = Watcher(app, out=out) if reload else None
+        if watcher:
+            watcher.start()
+        try:
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            if watcher:
+                watcher.stop()
+            server.server_close()
