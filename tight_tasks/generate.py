@@ -38,16 +38,17 @@ def app(c, name, provider=None, type=None, target=None, runtime=None, architectu
     help={
         "name": "Function name, a Python identifier (my_controller).",
         "provider": "Platform provider (supported: aws).",
-        "type": "Function type (supported: lambda_proxy).",
+        "type": "Function type: lambda_proxy (default, HTTP), sqs, schedule, s3 or dynamodb_stream.",
+        "table": "dynamodb_stream only: the model whose table it follows (default: the app's only model).",
         "force": "Overwrite an existing function and its tests.",
     }
 )
-def function(c, name, provider="aws", type="lambda_proxy", force=False):
+def function(c, name, provider="aws", type="lambda_proxy", table=None, force=False):
     """Add a function with unit and integration tests, then run them."""
     root = app_root()
     from .scaffold import generate_function
 
-    generate_function(root, name, provider=provider, function_type=type, force=force)
+    generate_function(root, name, provider=provider, function_type=type, force=force, table=table)
 
 
 @task(help={"name": "Model name (account, user_profile).", "force": "Overwrite an existing model file."})

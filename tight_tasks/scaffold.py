@@ -18,7 +18,7 @@ from ._version import __version__
 from .config import fail, usage_error
 from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
 
-PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy",)}}
+PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream")}}
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("x86_64", "arm64")
 
@@ -156,7 +156,8 @@ def _require_dir(app_root: Path, relative: str) -> None:
 
 # -- generate.function -------------------------------------------------------
 def generate_function(
-    app_root: Path, name: str, provider: str = "aws", function_type: str = "lambda_proxy", force: bool = False
+    app_root: Path, name: str, provider: str = "aws", function_type: str = "lambda_proxy", force: bool = False,
+    table: str | None = None,
 ) -> None:
     naming.check_function_name(name)
     _check_choice(provider, tuple(PROVIDERS), "provider", "--provider")
@@ -164,8 +165,12 @@ def generate_function(
     _require_dir(app_root, "app/functions")
     if (app_root / "app" / "functions" / name).exists() and not force:
         raise fail(f"Function {name} already exists in app/functions: pick another name, or pass --force.")
-    files = render_tree("function", {"name": name})
+    from . import function_types
+
+    planned = function_types.plan(app_root, name, function_type, table)
+    files = render_tree(planned.kind, planned.variables)
     add_files(app_root, files, force, f"Function {name}")
+    planned.record()
     tests = [str(rel) for rel in files if rel.name.startswith("test_") and rel.suffix == ".py"]
     print(f"Generated function {name}; running its tests:", flush=True)
     code = run_pytest(app_root, sorted(tests))
