@@ -8,7 +8,7 @@ from pathlib import Path
 APP_INDEX = '''\
 import os
 import sys
-sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "vendored"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "vendored"))
 from tight.providers.aws.lambda_app import app as lambda_app  # noqa: E402
 lambda_app.run()
 '''

@@ -67,7 +67,7 @@ def test_decorators_return_the_function_unchanged(controller):
 
 def test_every_method_has_a_decorator(controller):
     for method in ("get", "post", "put", "patch", "delete", "options", "head"):
-        controller(method, lambda **kw: {"body": {"method": kw["event"]["httpMethod"]}})
+        controller(method, lambda **kw: {"statusCode": 200, "body": {"method": kw["event"]["httpMethod"]}})
     for method in lambda_proxy.METHODS:
         response = lambda_proxy.dispatch(controller.name, {"httpMethod": method})
         assert json.loads(response["body"]) == {"method": method}
@@ -77,12 +77,13 @@ def test_every_method_has_a_decorator(controller):
 def test_dict_body_is_compact_json_with_default_headers(controller, make_event):
     controller("get", lambda *a, **kw: {"statusCode": 200, "body": {"hello": "world"}})
     response = lambda_proxy.dispatch(controller.name, make_event("GET"), {})
-    assert response == {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"},
+    assert response == {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*",
+                                                     "Content-Type": "application/json"},
                          "body": '{"hello":"world"}'}
 
 
 def test_minimal_event_works(controller):
-    controller("get", lambda *a, **kw: {"body": {"ok": True}})
+    controller("get", lambda *a, **kw: {"statusCode": 200, "body": {"ok": True}})
     response = lambda_proxy.dispatch(controller.name, {"httpMethod": "GET"}, {})
     assert response["statusCode"] == 200
     assert response["body"] == '{"ok":true}'
@@ -100,6 +101,7 @@ def test_rest_event_arguments(controller, event):
                  queryStringParameters={"q": "term"})
     response = lambda_proxy.dispatch(controller.name, event, "ctx")
     assert response["statusCode"] == 201
+    assert seen.pop("request").event is event
     assert seen == {"event": event, "context": "ctx", "body": {"name": "x"}, "path_parameters": {"id": "7"},
                     "query_parameters": {"q": "term"}, "principal_id": "user|a1b2c3d4"}
 
@@ -124,10 +126,10 @@ def test_http_api_event_arguments(controller, authorizer, principal):
 
 def test_handlers_get_only_the_arguments_they_name(controller):
     def get_handler(event, context):
-        return {"body": {"method": event["httpMethod"], "context": context}}
+        return {"statusCode": 200, "body": {"method": event["httpMethod"], "context": context}}
 
     def post_handler(body, principal_id=None):
-        return {"body": {"got": body, "principal": principal_id}}
+        return {"statusCode": 200, "body": {"got": body, "principal": principal_id}}
 
     controller("get", get_handler)
     controller("post", post_handler)
@@ -149,7 +151,8 @@ def test_missing_keys_give_empty_parameters(controller):
 def test_invalid_json_body_is_400_and_handler_not_called(controller, make_event):
     called = []
     controller("post", lambda **kw: called.append(1))
-    response = lambda_proxy.dispatch(controller.name, make_event("POST", body="{not json"))
+    event = make_event("POST", body="{not json", headers={"Content-Type": "application/json; charset=utf-8"})
+    response = lambda_proxy.dispatch(controller.name, event)
     assert response["statusCode"] == 400
     assert json.loads(response["body"]) == {"message": "Request body is not valid JSON"}
     assert response["headers"]["Access-Control-Allow-Origin"] == "*"
@@ -214,13 +217,13 @@ def test_unhandled_exception_is_500_without_details(controller, make_event, capl
     assert json.loads(response["body"]) == {"message": "Internal server error"}
     assert "hunter2" not in json.dumps(response)
     assert "Traceback" not in json.dumps(response)
-    assert response["headers"] == {"Access-Control-Allow-Origin": "*"}
+    assert response["headers"] == {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
     logged = [r for r in caplog.records if r.exc_info]
     assert logged and "hunter2" in str(logged[0].exc_info[1])
 
 
 def test_unserializable_body_is_500(controller, caplog):
-    controller("get", lambda **kw: {"body": {"thing": object()}})
+    controller("get", lambda **kw: {"statusCode": 200, "body": {"thing": object()}})
     with caplog.at_level(logging.ERROR, logger="tight"):
         response = lambda_proxy.dispatch(controller.name, rest_event())
     assert response["statusCode"] == 500
@@ -238,7 +241,7 @@ def test_exit_with_response_ends_the_handler(controller):
     response = lambda_proxy.dispatch(controller.name, rest_event())
     assert response["statusCode"] == 404
     assert response["body"] == '{"message":"no such account"}'
-    assert response["headers"] == {"Access-Control-Allow-Origin": "*"}
+    assert response["headers"] == {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
     assert reached == []
 
 
@@ -251,24 +254,25 @@ def test_exit_with_response_headers(controller):
 
 
 def test_status_defaults_to_200(controller):
-    controller("get", lambda **kw: {"body": "plain text"})
+    controller("get", lambda **kw: {"statusCode": 200, "body": "plain text"})
     response = lambda_proxy.dispatch(controller.name, rest_event())
     assert response["statusCode"] == 200
     assert response["body"] == "plain text"
 
 
 def test_set_default_headers_applies_app_wide(controller):
-    controller("get", lambda **kw: {"body": {}})
+    controller("get", lambda **kw: {"statusCode": 200, "body": {}})
     lambda_proxy.set_default_headers({"Access-Control-Allow-Origin": "https://example.org", "X-Frame-Options": "DENY"})
     headers = lambda_proxy.dispatch(controller.name, rest_event())["headers"]
-    assert headers == {"Access-Control-Allow-Origin": "https://example.org", "X-Frame-Options": "DENY"}
+    assert headers == {"Access-Control-Allow-Origin": "https://example.org", "X-Frame-Options": "DENY",
+                       "Content-Type": "application/json"}
     # errors get them too
     assert lambda_proxy.dispatch(controller.name, rest_event("PATCH"))["headers"]["X-Frame-Options"] == "DENY"
 
 
 def test_response_headers_override_and_remove_defaults(controller):
     lambda_proxy.set_default_headers({"Access-Control-Allow-Origin": "*", "X-Default": "1"})
-    controller("get", lambda **kw: {"body": {}, "headers": {"Access-Control-Allow-Origin": "https://a.example",
+    controller("get", lambda **kw: {"statusCode": 200, "body": {}, "headers": {"Access-Control-Allow-Origin": "https://a.example",
                                                             "X-Default": None, "Content-Type": "application/json"}})
     headers = lambda_proxy.dispatch(controller.name, rest_event())["headers"]
     assert headers == {"Access-Control-Allow-Origin": "https://a.example", "Content-Type": "application/json"}
@@ -277,14 +281,14 @@ def test_response_headers_override_and_remove_defaults(controller):
 
 def test_decimals_datetimes_and_sets_serialize(controller):
     when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-    controller("get", lambda **kw: {"body": {"n": decimal.Decimal(3), "f": decimal.Decimal("1.5"),
+    controller("get", lambda **kw: {"statusCode": 200, "body": {"n": decimal.Decimal(3), "f": decimal.Decimal("1.5"),
                                              "t": when, "s": {"b", "a"}}})
     body = json.loads(lambda_proxy.dispatch(controller.name, rest_event())["body"])
     assert body == {"n": 3, "f": 1.5, "t": "2024-01-02T03:04:05+00:00", "s": ["a", "b"]}
 
 
 def test_bytes_body_is_base64(controller):
-    controller("get", lambda **kw: {"body": b"\x00\xffpng", "headers": {"Content-Type": "image/png"}})
+    controller("get", lambda **kw: {"statusCode": 200, "body": b"\x00\xffpng", "headers": {"Content-Type": "image/png"}})
     response = lambda_proxy.dispatch(controller.name, rest_event())
     assert response["isBase64Encoded"] is True
     assert base64.b64decode(response["body"]) == b"\x00\xffpng"

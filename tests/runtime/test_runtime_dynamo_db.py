@@ -29,6 +29,7 @@ def endpoint():
 def test_connect_is_cached_and_needs_nothing(fresh):
     engine = dynamo_db.connect()
     assert dynamo_db.connect() is engine
+    assert dynamo_db._engine is None and "not connected" in repr(engine)  # connects on first use
     assert engine.dynamo.client.meta.region_name == "us-east-1"
     assert engine.dynamo.client.meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
     assert dynamo_db.session().get_credentials() is None
@@ -82,8 +83,11 @@ def test_remote_endpoint_reports_a_missing_profile_unless_testing(fresh, monkeyp
     from botocore.exceptions import ProfileNotFound
 
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    engine = dynamo_db.connect()  # a stand-in: nothing connects yet
     with pytest.raises(ProfileNotFound):
-        dynamo_db.connect()
+        engine.dynamo  # noqa: B018 - first use connects
+    with pytest.raises(ProfileNotFound):
+        dynamo_db.engine()
     monkeypatch.setattr(dynamo_db, "profile_optional", True)  # what the pytest plugin sets in an app
     assert dynamo_db.session().get_credentials().access_key == dynamo_db.DUMMY_CREDENTIALS[0]
 
@@ -196,7 +200,7 @@ ROUND_TRIP = textwrap.dedent("""
     import tight.providers.aws.lambda_app.app  # noqa: F401
 
     def get_handler(**kwargs):
-        return {"body": {"at": item.at}}
+        return {"statusCode": 200, "body": {"at": item.at}}
 
     get_handler.__module__ = "app.functions.stamps.handler"
     lambda_proxy.get(get_handler)

@@ -29,7 +29,8 @@ def test_get_method(app, dynamo_db_session):
     assert actual_response_body == expected_response, 'Expected response body matches the actual response body.'
 '''
 
-GENERATED_EXPECTATION = "body: '{\"hello\":\"world\"}'\nheaders: {Access-Control-Allow-Origin: '*'}\nstatusCode: 200\n"
+GENERATED_EXPECTATION = ("body: '{\"hello\":\"world\"}'\nheaders: {Access-Control-Allow-Origin: '*', Content-Type: application/json}\n"
+                         "statusCode: 200\n")
 
 ACCOUNTS_HANDLER = '''\
 import datetime
@@ -54,7 +55,7 @@ def create(*args, body=None, **kwargs):
 @lambda_proxy.get
 def index(*args, **kwargs):
     accounts = sorted(db.scan(Account).all(), key=lambda account: account.id)
-    return {'body': {'accounts': [{'id': a.id, 'created': a.created.isoformat()} for a in accounts]}}
+    return {'statusCode': 200, 'body': {'accounts': [{'id': a.id, 'created': a.created.isoformat()} for a in accounts]}}
 '''
 
 ACCOUNTS_TEST = '''\

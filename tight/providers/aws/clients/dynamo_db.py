@@ -1,8 +1,10 @@
 """The app's DynamoDB connection: one cached flywheel ``Engine``.
 
-Generated handlers call :func:`connect` at import time, so importing this module
-and calling ``connect()`` must work with no credentials, no network and no
-database: nothing talks to DynamoDB until a model is saved or queried.
+Generated handlers call :func:`connect` at import time (``db = dynamo_db.connect()``),
+so importing this module and calling ``connect()`` must cost nothing and need no
+credentials, network or database: ``connect()`` returns a stand-in that builds the
+engine (boto3 session, client, flywheel, dynamo3) on first use. Nothing is imported
+and nothing talks to the network until a model is registered, saved or queried.
 
 Settings come from the environment when the engine is first connected (and again
 on :func:`reset`):
@@ -94,8 +96,31 @@ def _bind(engine, session) -> None:
     engine.dynamo = DynamoDBConnection(client)
 
 
-def connect():
-    """The app's flywheel ``Engine`` (created on first call, then cached)."""
+class LazyEngine:
+    """Stands for the app's flywheel ``Engine``; the first attribute use connects it."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        return getattr(engine(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(engine(), name, value)
+
+    def __repr__(self) -> str:
+        return f"<LazyEngine {'connected' if _engine is not None else 'not connected yet'}>"
+
+
+_lazy = LazyEngine()
+
+
+def connect() -> LazyEngine:
+    """The app's engine: a stand-in that connects the flywheel ``Engine`` on first use."""
+    return _lazy
+
+
+def engine():
+    """The app's flywheel ``Engine`` itself (created on first call, then cached)."""
     global _engine, _session
     if _engine is None:
         patch_flywheel()
@@ -110,13 +135,13 @@ def connect():
 
 def session():
     """The boto3 session the engine's client was made from (for placebo)."""
-    connect()
+    engine()
     return _session
 
 
 def client():
     """The botocore DynamoDB client the engine uses."""
-    return connect().dynamo.client
+    return engine().dynamo.client
 
 
 def reset() -> None:
@@ -135,7 +160,7 @@ def reset() -> None:
 
 
 def forget() -> None:
-    """Drop the cached engine entirely; the next :func:`connect` builds a new one."""
+    """Drop the cached engine entirely; the next use builds a new one."""
     global _engine, _session
     _engine = _session = None
 

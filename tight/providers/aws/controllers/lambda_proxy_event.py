@@ -1,4 +1,4 @@
-"""Controllers for API Gateway Lambda proxy events (REST payload 1.0 and HTTP API 2.0).
+"""Controllers for HTTP events: API Gateway REST (1.0) and HTTP APIs (2.0), Function URLs, ALB.
 
 A generated ``app/functions/<controller>/handler.py`` registers one function
 per HTTP method::
@@ -11,34 +11,37 @@ per HTTP method::
 
 The controller is the handler module's package (``app.functions.my_controller.handler``
 -> ``my_controller``). :func:`dispatch` (what ``app_index.my_controller(event, context)``
-calls) picks the handler for the event's method and turns whatever happens into a
-proxy response: a dict ``body`` becomes compact JSON, the status defaults to 200, the
-app-wide default headers are added, and failures become 4xx/5xx responses.
+calls) answers CORS preflights, picks the handler for the event's method and turns
+whatever happens into the response the event's source expects (see
+:mod:`tight.providers.aws.controllers.http_response` for the rules).
 
-Handlers are called with keyword arguments ``event``, ``context``, ``body`` (the
-JSON-decoded request body, or None), ``path_parameters``, ``query_parameters`` and
-``principal_id`` (the authorizer's principal, or None); a handler that does not
-take ``**kwargs`` gets only the ones it names (``def get(event, context)``).
+Handlers are called with keyword arguments ``request`` (a
+:class:`tight.providers.aws.events.http.Request`), ``event``, ``context``, ``body``
+(the decoded request body, or None), ``path_parameters``, ``query_parameters`` (first
+value of each) and ``principal_id`` (the authorizer's principal, or None). A handler
+that does not take ``**kwargs`` gets only the ones it names (``def get(request)``),
+so the body is decoded only for handlers that name ``body`` (or take ``**kwargs``),
+or read ``request.body``.
 """
 from __future__ import annotations
 
-import base64
-import datetime
-import decimal
-import inspect
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tight.providers.aws.controllers import registry
+from tight.providers.aws.controllers import cors, registry
+from tight.providers.aws.controllers.http_response import Response, build, dumps, render
+from tight.providers.aws.events.http import BadRequest, Request, principal_id
 
 __all__ = [
     "ResponseExit",
+    "configure_cors",
     "controller_name",
     "default_headers",
     "delete",
     "dispatch",
+    "dumps",
+    "error_response",
     "exit_with_response",
     "get",
     "handlers",
@@ -46,6 +49,7 @@ __all__ = [
     "options",
     "patch",
     "post",
+    "principal_id",
     "put",
     "set_default_headers",
 ]
@@ -54,17 +58,21 @@ LOG = logging.getLogger("tight.lambda_proxy")
 
 SOURCE = "http"  # API Gateway REST and HTTP APIs, Function URLs, ALB
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
-RESPONSE_KEYS = frozenset({"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "cookies"})
 INTERNAL_ERROR = {"message": "Internal server error"}
+ARGUMENTS = ("request", "event", "context", "body", "path_parameters", "query_parameters", "principal_id")
 
-_DEFAULT_HEADERS: dict[str, str] = {"Access-Control-Allow-Origin": "*"}
+_DEFAULT_HEADERS: dict[str, str] = {}
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}
-_ACCEPTS: dict[Callable[..., Any], frozenset[str] | None] = {}
-_UNKNOWN = object()
+_ACCEPTS: dict[Callable[..., Any], tuple[str, ...]] = {}
+_VAR_KEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at cold start
 
 
-class ResponseExit(Exception):
-    """Raised by :func:`exit_with_response`; the dispatcher turns it into the response."""
+class ResponseExit(BaseException):
+    """Raised by :func:`exit_with_response`; the dispatcher turns it into the response.
+
+    A ``BaseException`` (like ``SystemExit``), so a handler's ``except Exception:``
+    does not swallow it on its way to the dispatcher.
+    """
 
     def __init__(self, status_code: int, body: Any = None, headers: Mapping[str, str] | None = None):
         super().__init__(status_code)
@@ -76,6 +84,9 @@ class ResponseExit(Exception):
 def exit_with_response(status_code: int, body: Any = None, headers: Mapping[str, str] | None = None):
     """End the current handler now and answer with ``status_code`` and ``body``."""
     raise ResponseExit(status_code, body, headers)
+
+
+configure_cors = cors.configure
 
 
 # -- default headers ---------------------------------------------------------------
@@ -122,23 +133,34 @@ options = _register("OPTIONS")
 head = _register("HEAD")
 
 
-def _accepted_arguments(function: Callable[..., Any]) -> frozenset[str] | None:
-    """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
-    cached = _ACCEPTS.get(function, _UNKNOWN)
-    if cached is not _UNKNOWN:
-        return cached
+def _accepted_arguments(function: Callable[..., Any]) -> tuple[str, ...]:
+    """Which of :data:`ARGUMENTS` ``function`` takes (all of them when it takes ``**kwargs``)."""
+    accepted = _ACCEPTS.get(function)
+    if accepted is None:
+        code = getattr(function, "__code__", None)
+        if code is None or getattr(function, "__wrapped__", None) is not None:
+            accepted = _signature_arguments(function)
+        elif code.co_flags & _VAR_KEYWORDS:
+            accepted = ARGUMENTS
+        else:
+            names = code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount]
+            accepted = tuple(a for a in ARGUMENTS if a in names)
+        _ACCEPTS[function] = accepted
+    return accepted
+
+
+def _signature_arguments(function: Callable[..., Any]) -> tuple[str, ...]:
+    import inspect
+
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
-        accepted = None
-    else:
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-            accepted = None
-        else:
-            accepted = frozenset(p.name for p in parameters
-                                 if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
-    _ACCEPTS[function] = accepted
-    return accepted
+        return ARGUMENTS
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return ARGUMENTS
+    names = {p.name for p in parameters
+             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    return tuple(a for a in ARGUMENTS if a in names)
 
 
 def handlers(controller: str) -> dict[str, Callable[..., Any]]:
@@ -146,140 +168,63 @@ def handlers(controller: str) -> dict[str, Callable[..., Any]]:
     return dict(_REGISTRY.get(controller, {}))
 
 
-# -- events ------------------------------------------------------------------------
+# -- dispatch ----------------------------------------------------------------------
 
-class BadRequest(Exception):
-    """The event cannot be handed to a handler; the message goes to the client."""
-
-
-def _mapping(value: Any) -> dict:
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def event_method(event: Mapping[str, Any]) -> str | None:
-    """The HTTP method of a REST (``httpMethod``) or HTTP API (``requestContext.http.method``) event."""
-    method = event.get("httpMethod")
-    if not method:
-        method = _mapping(_mapping(event.get("requestContext")).get("http")).get("method")
-    return str(method).upper() if method else None
-
-
-def _header(event: Mapping[str, Any], name: str) -> str | None:
-    for key, value in _mapping(event.get("headers")).items():
-        if str(key).lower() == name:
-            return value
-    return None
+def _arguments(request: Request, accepted: tuple[str, ...]) -> dict[str, Any]:
+    values = {}
+    for name in accepted:
+        if name == "request":
+            values[name] = request
+        elif name == "event":
+            values[name] = request.event
+        elif name == "context":
+            values[name] = request.context
+        elif name == "query_parameters":
+            values[name] = request.query
+        else:  # body, path_parameters, principal_id
+            values[name] = getattr(request, name)
+    return values
 
 
-def event_body(event: Mapping[str, Any]) -> Any:
-    """The request body: JSON decoded (unless the content type says it is something else)."""
-    body = event.get("body")
-    if body is None or body == "":
-        return None
-    if not isinstance(body, (str, bytes)):
-        return body  # already decoded (hand-written test events)
-    if event.get("isBase64Encoded"):
-        try:
-            body = base64.b64decode(body, validate=True)
-        except ValueError:
-            raise BadRequest("Request body is not valid base64") from None
-    content_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        return body
+def _message(status: int, message: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {"statusCode": status, "body": {"message": message}, "headers": dict(headers or {})}
+
+
+def _answer(request: Request, controller: str) -> Any:
+    registered = _REGISTRY.get(controller, {})
+    method = request.method
+    if cors.is_preflight(method, request.headers) and cors.settings() is not None:
+        return cors.preflight(request.headers, [m for m in METHODS if m in registered])
+    handler = registered.get(method) if method else None
+    if handler is None:
+        allow = ", ".join(m for m in METHODS if m in registered)
+        return _message(405, f"Method {method or '(none)'} not allowed", {"Allow": allow})
     try:
-        return json.loads(body)
-    except ValueError:
-        raise BadRequest("Request body is not valid JSON") from None
+        return handler(**_arguments(request, _accepted_arguments(handler)))
+    except BadRequest as exc:
+        return _message(400, str(exc))
+    except ResponseExit as exit_:
+        return exit_.response
 
 
-def principal_id(event: Mapping[str, Any]) -> str | None:
-    """The authorizer principal: REST ``principalId``, HTTP API lambda or JWT ``sub``."""
-    authorizer = _mapping(_mapping(event.get("requestContext")).get("authorizer"))
-    value = authorizer.get("principalId")
-    if value is None:
-        value = _mapping(authorizer.get("lambda")).get("principalId")
-    if value is None:
-        value = _mapping(_mapping(authorizer.get("jwt")).get("claims")).get("sub")
-    return value
+def _respond(request: Request, result: Any) -> dict[str, Any]:
+    response = result if isinstance(result, Response) else build(result, _DEFAULT_HEADERS)
+    cors.decorate(response, request.headers)
+    return render(response, request.source, request.multi_value)
 
 
-# -- responses ---------------------------------------------------------------------
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON (``{"hello":"world"}``); Decimals, datetimes and sets allowed."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
-
-
-def make_response(result: Any) -> dict[str, Any]:
-    """Turn a handler's return value into a proxy response dict."""
-    if result is None:
-        return {"statusCode": 204, "headers": default_headers(), "body": ""}
-    if not (isinstance(result, Mapping) and RESPONSE_KEYS.intersection(result)):
-        result = {"body": result}
-    response = dict(result)
-    response["statusCode"] = int(response.get("statusCode") or 200)
-    headers = default_headers()
-    for key, value in _mapping(response.get("headers")).items():
-        if value is None:
-            headers.pop(key, None)
-        else:
-            headers[str(key)] = str(value)
-    response["headers"] = headers
-    body = response.get("body")
-    if body is None:
-        response["body"] = ""
-    elif isinstance(body, (bytes, bytearray)):
-        response["body"] = base64.b64encode(bytes(body)).decode("ascii")
-        response["isBase64Encoded"] = True
-    elif not isinstance(body, str):
-        response["body"] = dumps(body)
-    return response
-
-
-def error_response(status_code: int, message: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return make_response({"statusCode": status_code, "body": {"message": message}, "headers": dict(headers or {})})
+def error_response(event: Any, context: Any, status: int, message: str) -> dict[str, Any]:
+    """A ``{"message": ...}`` response with ``status``, shaped for ``event``'s source."""
+    request = Request(event if isinstance(event, Mapping) else {}, context)
+    return _respond(request, _message(status, message))
 
 
 def dispatch(controller: str, event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
-    """Call ``controller``'s handler for the event's method; always return a response."""
+    """Call ``controller``'s handler for the event's method; always return a response
+    shaped for the event's source."""
+    request = Request(event if isinstance(event, Mapping) else {}, context)
     try:
-        event = event if isinstance(event, Mapping) else {}
-        method = event_method(event)
-        registered = _REGISTRY.get(controller, {})
-        handler = registered.get(method) if method else None
-        if handler is None:
-            allow = ", ".join(m for m in METHODS if m in registered)
-            return error_response(405, f"Method {method or '(none)'} not allowed", {"Allow": allow})
-        try:
-            body = event_body(event)
-        except BadRequest as exc:
-            return error_response(400, str(exc))
-        arguments = {
-            "event": event,
-            "context": context,
-            "body": body,
-            "path_parameters": _mapping(event.get("pathParameters")),
-            "query_parameters": _mapping(event.get("queryStringParameters")),
-            "principal_id": principal_id(event),
-        }
-        accepted = _accepted_arguments(handler)
-        if accepted is not None:
-            arguments = {key: value for key, value in arguments.items() if key in accepted}
-        try:
-            result = handler(**arguments)
-        except ResponseExit as exit_:
-            result = exit_.response
-        return make_response(result)
+        return _respond(request, _answer(request, controller))
     except Exception:
         LOG.exception("Unhandled error in controller %r", controller)
-        return make_response({"statusCode": 500, "body": dict(INTERNAL_ERROR)})
+        return _respond(request, {"statusCode": 500, "body": dict(INTERNAL_ERROR)})

@@ -1,10 +1,16 @@
 """Turn an app's ``app_index`` module into the Lambda entry points of its controllers.
 
 The generated ``app_index.py`` ends with ``lambda_app.run()``; after it,
-``app_index.<controller>(event, context)`` exists for every
-``app/functions/<controller>/handler.py`` (found relative to ``app_index.py``,
-not the current directory), and is what a Lambda function's handler setting
-names (``app_index.my_controller``).
+``app_index.<controller>`` exists for every ``app/functions/<controller>/handler.py``
+(found relative to ``app_index.py``, not the current directory), and is what a Lambda
+function's handler setting names (``app_index.my_controller``).
+
+Lazy: ``run()`` only lists the controllers and applies the packaged environment
+(:mod:`.environment`); ``app_index.<controller>`` imports that controller's handler
+module on first access, so a function imports only its own code. When the handler
+cannot be imported because an environment variable is missing, the function logs one
+line naming it and answers 500 (HTTP events) or raises (other events); the app's
+other functions are unaffected.
 """
 from __future__ import annotations
 
@@ -17,11 +23,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tight.providers.aws.controllers import lambda_proxy_event, registry
+from tight.providers.aws.controllers import registry
+from tight.providers.aws.lambda_app import environment
 
 LOG = logging.getLogger("tight.lambda_app")
 
 FUNCTIONS_PACKAGE = "app.functions"
+MISSING_ENV = ("Environment variable {name} is not set: app/functions/{controller} cannot start. "
+               "Set it in the function's configuration, or in env.dist.yml and package again")
 
 
 def function_names(app_root: str | os.PathLike) -> list[str]:
@@ -40,15 +49,43 @@ def function_names(app_root: str | os.PathLike) -> list[str]:
     return names
 
 
-def entry_point(controller: str) -> Callable[[Any, Any], dict]:
+def entry_point(controller: str) -> Callable[[Any, Any], Any]:
     """``handler(event, context)`` for Lambda: dispatches to ``controller``'s handlers."""
 
     def handler(event, context=None):
-        dispatch = registry.dispatcher(controller) or lambda_proxy_event.dispatch
+        dispatch = registry.dispatcher(controller)
+        if dispatch is None:
+            from tight.providers.aws.controllers import lambda_proxy_event
+
+            dispatch = lambda_proxy_event.dispatch
         return dispatch(controller, event, context)
 
     handler.__name__ = handler.__qualname__ = controller
     handler.__doc__ = f"Lambda entry point of app/functions/{controller}."
+    return handler
+
+
+def _is_http(event: Any) -> bool:
+    if not isinstance(event, dict):
+        return False
+    context = event.get("requestContext")
+    return "httpMethod" in event or (isinstance(context, dict) and ("http" in context or "elb" in context))
+
+
+def unavailable(controller: str, variable: str) -> Callable[[Any, Any], Any]:
+    """The entry point of a controller whose handler needs the missing env ``variable``."""
+    message = MISSING_ENV.format(name=variable, controller=controller)
+
+    def handler(event, context=None):
+        LOG.error(message)
+        if _is_http(event):
+            from tight.providers.aws.controllers import lambda_proxy_event
+
+            return lambda_proxy_event.error_response(event, context, 500, "Internal server error")
+        raise RuntimeError(message)
+
+    handler.__name__ = handler.__qualname__ = controller
+    handler.__doc__ = message
     return handler
 
 
@@ -65,19 +102,46 @@ def _import_handler(root: Path, name: str) -> ModuleType:
     return module
 
 
+def load(module: ModuleType, name: str) -> Callable[[Any, Any], Any]:
+    """Import controller ``name``'s handler and attach its entry point to ``module``."""
+    root = Path(module.__file__).resolve().parent
+    try:
+        _import_handler(root, name)
+    except KeyError as exc:
+        variable = exc.args[0] if exc.args else None
+        if not isinstance(variable, str) or variable in os.environ:
+            raise
+        LOG.error(MISSING_ENV.format(name=variable, controller=name))
+        entry = unavailable(name, variable)
+    else:
+        entry = entry_point(name)
+    setattr(module, name, entry)
+    return entry
+
+
 def create(module: ModuleType) -> list[str]:
-    """Import every handler of the app ``module`` belongs to and attach its entry point.
+    """Make ``module`` (the app's ``app_index``) expose one lazy entry point per controller.
 
     Returns the controller names, sorted.
     """
     root = Path(module.__file__).resolve().parent
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    environment.apply(root)
     names = function_names(root)
-    for name in names:
-        _import_handler(root, name)
-        setattr(module, name, entry_point(name))
+    known = frozenset(names)
     module.__dict__.setdefault("__tight_controllers__", [])[:] = names
+
+    def __getattr__(attribute: str):
+        if attribute in known:
+            return load(module, attribute)
+        raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
+
+    def __dir__():
+        return sorted(set(module.__dict__) | known)
+
+    module.__getattr__ = __getattr__
+    module.__dir__ = __dir__
     return names
 
 
