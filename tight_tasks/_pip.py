@@ -7,7 +7,7 @@ import os
 
 from invoke import Collection, task
 
-from .config import app_root, settings, usage_error
+from .config import app_root, settings
 
 DEFAULTS = {"installer": "auto", "index_url": None, "find_links": None, "no_index": False}
 
@@ -44,11 +44,6 @@ def install(
 ):
     """Vendor packages for Lambda: tight pip.install requests flask"""
     packages = list(package or [])
-    if not packages and not requirements:
-        raise usage_error(
-            "Nothing to install: name packages (tight pip.install requests) "
-            "or pass --requirements to install requirements-vendor.txt."
-        )
     root = app_root()
     from .vendor import app_vendor_dir, local_path, vendor_install
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from invoke.exceptions import Exit
 
 from .config import CONFIG_NAMES, fail
-from .vendor import PLATFORM_MARKER, UNZIPPED_LIMIT, human, lambda_target
+from .installers import lambda_target
+from .vendordir import PLATFORM_MARKER, UNZIPPED_LIMIT, human
 
 #: Lambda's limit on a zip uploaded directly (50 MB).
 ZIPPED_LIMIT = 50 * 1024 * 1024

@@ -15,7 +15,7 @@ from conftest import clean_env, run_tight
 from invoke.exceptions import Exit
 from vendor_wheels import build_wheel, wheel_from_installed
 
-from tight_tasks import artifact, vendor
+from tight_tasks import artifact, vendordir
 
 APP_INDEX = """import os
 import sys
@@ -152,7 +152,7 @@ def test_over_the_unzipped_limit_fails_and_keeps_the_old_zip(app):
     build(app)
     before = (app / "builds" / "my-service.zip").read_bytes()
     with open(app / "app/vendored/somepkg/huge.bin", "wb") as handle:  # sparse: no disk used
-        handle.truncate(vendor.UNZIPPED_LIMIT + 1)
+        handle.truncate(vendordir.UNZIPPED_LIMIT + 1)
     result = run_tight("generate.artifact", cwd=app)
     assert result.returncode == 1
     assert "262,144,000" in result.stderr and "Traceback" not in result.stderr

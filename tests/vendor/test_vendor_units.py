@@ -1,4 +1,5 @@
-"""Pure parts of tight_tasks.vendor: platform tags, command lines, requirements editing, pruning."""
+"""Pure parts of pip.install (installers, requirements, vendordir): platform tags, command lines,
+requirements editing, pruning."""
 from __future__ import annotations
 
 import sys
@@ -6,13 +7,9 @@ import sys
 import pytest
 from invoke.exceptions import Exit
 
-from tight_tasks import vendor
-from tight_tasks.vendor import (
-    IndexOptions,
-    add_requirements,
-    lambda_target,
-    requirement_name,
-)
+from tight_tasks import installers, vendor, vendordir
+from tight_tasks.installers import IndexOptions, lambda_target
+from tight_tasks.requirements import add_requirements, requirement_name
 
 
 @pytest.mark.parametrize("runtime", ["python3.10", "python3.11"])
@@ -56,7 +53,7 @@ def test_unsupported_platforms_are_usage_errors(runtime, arch):
 def test_pip_command_resolves_for_lambda_with_own_interpreter(tmp_path):
     target = lambda_target("python3.11", "arm64")
     index = IndexOptions(index_url="https://example.invalid/simple", find_links="/wheels", no_index=True)
-    command = vendor.pip_command(tmp_path, target, ["-r", "req.txt", "requests"], index)
+    command = installers.pip_command(tmp_path, target, ["-r", "req.txt", "requests"], index)
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
     assert command[command.index("--target") + 1] == str(tmp_path)
     assert "--only-binary=:all:" in command
@@ -71,7 +68,7 @@ def test_pip_command_resolves_for_lambda_with_own_interpreter(tmp_path):
 
 def test_uv_command(tmp_path):
     target = lambda_target("python3.12", "x86_64")
-    command = vendor.uv_command("/bin/uv", tmp_path, target, ["six"], IndexOptions(find_links="/w", no_index=True))
+    command = installers.uv_command("/bin/uv", tmp_path, target, ["six"], IndexOptions(find_links="/w", no_index=True))
     assert command[:3] == ["/bin/uv", "pip", "install"]
     assert command[command.index("--python-platform") + 1] == "x86_64-manylinux_2_34"
     assert command[command.index("--python-version") + 1] == "3.12"
@@ -82,7 +79,7 @@ def test_uv_command(tmp_path):
 
 def test_unknown_installer_is_a_usage_error():
     with pytest.raises(Exit) as info:
-        vendor.choose_installer("conda", lambda_target("python3.12", "x86_64"))
+        installers.choose_installer("conda", lambda_target("python3.12", "x86_64"))
     assert info.value.code == 2
 
 
@@ -121,7 +118,7 @@ def test_prune_removes_what_lambda_provides(tmp_path):
                 "bin/tool", "requests/__init__.py", "requests/__pycache__/x.pyc", "requests-2.0.dist-info/RECORD",
                 "boto3_stubs/__init__.py", "six.py", "__pycache__/six.cpython-312.pyc", ".lock"]:
         _touch(tmp_path / rel)
-    removed, caches = vendor.prune(tmp_path)
+    removed, caches = vendordir.prune(tmp_path)
     assert removed == ["bin/", "boto3/", "boto3-1.0.dist-info/", "botocore/", "botocore-1.0.dist-info/",
                        "s3transfer/", "s3transfer-0.1.dist-info/"]
     assert caches == 2
@@ -132,21 +129,9 @@ def test_prune_removes_what_lambda_provides(tmp_path):
 def test_prune_keep_boto3(tmp_path):
     for rel in ["boto3/__init__.py", "botocore-1.0.dist-info/RECORD", "bin/x"]:
         _touch(tmp_path / rel)
-    removed, _ = vendor.prune(tmp_path, keep_boto3=True)
+    removed, _ = vendordir.prune(tmp_path, keep_boto3=True)
     assert removed == ["bin/"]
     assert (tmp_path / "boto3").is_dir() and (tmp_path / "botocore-1.0.dist-info").is_dir()
-
-
-def test_remove_superseded_dist_info(tmp_path):
-    _touch(tmp_path / "pkg" / "__init__.py")
-    _touch(tmp_path / "pkg_old_module.py")
-    _touch(tmp_path / "pkg-1.0.dist-info" / "RECORD", "pkg/__init__.py,,\npkg_old_module.py,,\n../escape.py,,\n")
-    _touch(tmp_path.parent / "escape.py")
-    before = vendor._dist_infos(tmp_path)
-    _touch(tmp_path / "pkg-2.0.dist-info" / "RECORD", "pkg/__init__.py,,\n")
-    assert vendor.remove_superseded(tmp_path, before) == ["pkg-1.0.dist-info"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg", "pkg-2.0.dist-info"]
-    assert (tmp_path.parent / "escape.py").exists(), "RECORD paths outside the vendor dir are never deleted"
 
 
 PIP_OUTPUT = """Looking in links: /w
@@ -160,20 +145,20 @@ macpkg==1.0 is available, we can conclude that all versions of macpkg cannot be 
 
 
 def test_missing_package_from_installer_output():
-    assert vendor.missing_package(PIP_OUTPUT) == "macpkg"
-    assert vendor.missing_package(UV_OUTPUT) == "macpkg"
-    assert vendor.missing_package("  cause: Because nosuch was not found in the provided package locations") == "nosuch"
-    assert vendor.missing_package("  cause: Because srconly==1.0 has no usable wheels and only srconly==1.0 is "
+    assert installers.missing_package(PIP_OUTPUT) == "macpkg"
+    assert installers.missing_package(UV_OUTPUT) == "macpkg"
+    assert installers.missing_package("  cause: Because nosuch was not found in the provided package locations") == "nosuch"
+    assert installers.missing_package("  cause: Because srconly==1.0 has no usable wheels and only srconly==1.0 is "
                                   "available, we can conclude") == "srconly"
-    assert vendor.missing_package("  cause: Because badzip==1.0 has an invalid package format and only badzip==1.0 "
+    assert installers.missing_package("  cause: Because badzip==1.0 has an invalid package format and only badzip==1.0 "
                                   "is available, we can conclude") is None
-    assert vendor.missing_package("ERROR: something else") is None
+    assert installers.missing_package("ERROR: something else") is None
 
 
 def test_reported_installs():
-    assert vendor.reported_installs("Successfully installed natpkg-1.0 python-dateutil-2.9.0\n") == [
+    assert installers.reported_installs("Successfully installed natpkg-1.0 python-dateutil-2.9.0\n") == [
         "natpkg 1.0", "python-dateutil 2.9.0"]
-    assert vendor.reported_installs("Installed 2 packages\n + b==2.0\n + a==1.0\n - a==0.9\n") == ["a 1.0", "b 2.0"]
+    assert installers.reported_installs("Installed 2 packages\n + b==2.0\n + a==1.0\n - a==0.9\n") == ["a 1.0", "b 2.0"]
 
 
 def test_vendor_dir_in_tight_yml_stays_inside_the_app(tmp_path):
@@ -189,14 +174,14 @@ def test_dangerous_targets_are_refused(tmp_path, where):
     target = {"root": root, "parent": tmp_path, "git": tmp_path / "repo"}[where]
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     with pytest.raises(Exit):
-        vendor.check_target(target, root)
+        vendordir.check_target(target, root)
 
 
 def test_size_warning_near_and_over_the_unzipped_limit():
-    assert vendor.size_warning(5_000_000, "app/vendored") is None
-    near = vendor.size_warning(220_000_000, "app/vendored")
+    assert vendordir.size_warning(5_000_000, "app/vendored") is None
+    near = vendordir.size_warning(220_000_000, "app/vendored")
     assert "84%" in near and "262,144,000" in near
-    over = vendor.size_warning(300_000_000, "app/vendored")
+    over = vendordir.size_warning(300_000_000, "app/vendored")
     assert "over Lambda's 262,144,000-byte unzipped limit" in over
 
 
@@ -204,7 +189,7 @@ def test_stale_staging_dirs_are_removed_fresh_ones_kept(tmp_path):
     import os
     import time
 
-    from tight_tasks.vendor import remove_stale_staging
+    from tight_tasks.vendordir import remove_stale_staging
 
     vendor = tmp_path / "vendored"
     vendor.mkdir()
