@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lockfile
+from . import files, lockfile
 from .config import fail, usage_error
 from .installers import (
     IndexOptions,
@@ -161,36 +159,30 @@ def _install(job: Install) -> None:
     created_parent = None
     if not directory.parent.exists():
         created_parent = next(p for p in reversed([directory.parent, *directory.parent.parents]) if not p.exists())
-        directory.parent.mkdir(parents=True)
     for leftover in remove_stale_staging(directory, max_age=0):  # we hold the lock: nothing else is installing
         echo(f"Removed {leftover}, left behind by an interrupted install")
-    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.tight-"))
-    old = req_tmp = None
+    req_tmp = None
     try:
-        _build(job, staging)
-        new_text, job.report["added"] = add_requirements(old_text, job.packages)
-        if job.report["added"]:  # written now, renamed into place right after the vendor dir
-            req_tmp = _write_temp(job.req_path, new_text)
-        with _no_interrupt():
-            if directory.exists():
-                old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.old-"))
-                os.replace(directory, old / directory.name)
-            os.replace(staging, directory)
-            if req_tmp is not None:
-                os.replace(req_tmp, job.req_path)
-            job.committed = True
+        with files.staging_dir(directory) as staging:
+            _build(job, staging)
+            new_text, job.report["added"] = add_requirements(old_text, job.packages)
+            if job.report["added"]:  # written now, renamed into place right after the vendor dir
+                req_tmp = files.write_temp(job.req_path, new_text)
+            with _no_interrupt():
+                try:
+                    files.replace_dir(directory, staging, owner_marker=PLATFORM_MARKER, app_root=job.root,
+                                      what="vendor dir", hint="choose another --target")
+                except files.RefusedReplace as exc:
+                    raise usage_error(str(exc)) from None
+                if req_tmp is not None:
+                    os.replace(req_tmp, job.req_path)
+                job.committed = True
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         if req_tmp is not None:
             req_tmp.unlink(missing_ok=True)
-        if old is not None and (old / directory.name).exists() and not directory.exists():
-            os.replace(old / directory.name, directory)
         if created_parent is not None and not directory.exists():
-            shutil.rmtree(created_parent, ignore_errors=True)
+            files.remove_tree(created_parent)
         raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def _build(job: Install, staging: Path) -> None:
@@ -226,7 +218,6 @@ def _build(job: Install, staging: Path) -> None:
         removed=removed, caches=caches)
     copy_runtime(staging)
     (staging / PLATFORM_MARKER).write_text(job.platform.key + "\n", encoding="utf-8")
-    os.chmod(staging, 0o755)  # mkdtemp makes it 0700
 
 
 @contextlib.contextmanager
@@ -240,22 +231,6 @@ def _no_interrupt():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _write_temp(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` (same mode); rename it to finish."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:
-            os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
 
 
 def _report(job: Install) -> None:

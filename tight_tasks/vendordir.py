@@ -19,7 +19,8 @@ import shutil
 import time
 from pathlib import Path
 
-from .config import CONFIG_NAMES, fail, usage_error
+from . import files
+from .config import fail, usage_error
 from .installers import LambdaTarget
 from .requirements import normalize
 
@@ -34,60 +35,26 @@ UNZIPPED_LIMIT = 262_144_000
 #: Warn when the vendor dir alone uses this share of :data:`UNZIPPED_LIMIT`.
 WARN_SHARE = 0.8
 
-#: What an app's own code lives in (relative to the app root): a vendor dir may
-#: be none of these nor hold any of them.
-APP_SOURCES = ("app", "app/functions", "app/models", "app_index.py", "tests", *CONFIG_NAMES)
-
 STALE_AFTER = 3600  # seconds: older staging dirs belong to no running install
 
 
 # -- may it be replaced? ---------------------------------------------------------
 
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve())) or "."
-    except ValueError:
-        return str(path)
-
-
 def check_target(directory: Path, root: Path) -> None:
-    """Refuse a vendor dir that is, or holds, the app's own code or anything tight did not vendor.
+    """Refuse a vendor dir that tight may not rebuild (:func:`files.why_not_replaceable`).
 
     Allowed: a missing or empty directory, or one holding tight's
-    :data:`PLATFORM_MARKER` (tight vendored into it).
+    :data:`PLATFORM_MARKER` (tight vendored into it) and nothing of the app's.
     """
-    root = Path(root).resolve()
-    resolved = Path(directory).resolve()
-    shown = _shown(directory, root)
-    protected = {root, *root.parents, Path.home().resolve(), Path.cwd().resolve()}
-    if resolved in protected or resolved.parent == resolved:
-        raise usage_error(f"Refusing to use {shown} as the vendor dir: choose a dedicated directory such as app/vendored.")
-    for source in APP_SOURCES:
-        path = (root / source).resolve()
-        if path == resolved or path.is_relative_to(resolved):
-            raise usage_error(
-                f"Refusing to use {shown} as the vendor dir: it holds the app's own {source}, which a rebuild "
-                "would delete; choose a dedicated directory such as app/vendored."
-            )
-    if not resolved.exists():
-        return
-    if resolved.is_symlink() or not resolved.is_dir():
-        raise fail(f"The vendor dir {shown} is not a directory: remove it or choose another --target.")
-    for marker in ("app/functions", "app/models", ".git", *CONFIG_NAMES):
-        if (resolved / marker).exists():
-            raise usage_error(
-                f"Refusing to replace {shown}: it holds {marker}, so it is not a vendor dir; choose another --target."
-            )
-    if (resolved / PLATFORM_MARKER).is_file():
-        return
-    try:
-        empty = next(resolved.iterdir(), None) is None
-    except OSError as exc:
-        raise fail(f"Cannot read the vendor dir {shown}: {exc.strerror or exc}.") from None
-    if not empty:
+    reason = files.why_not_replaceable(directory, owner_marker=PLATFORM_MARKER, app_root=root)
+    if reason is not None:
+        try:
+            shown = str(Path(directory).absolute().relative_to(Path(root).absolute())) or "."
+        except ValueError:
+            shown = str(directory)
         raise usage_error(
-            f"Refusing to replace {shown}: it holds files that tight did not vendor (no {PLATFORM_MARKER}); "
-            "empty it or choose another --target."
+            f"Refusing to use {shown} as the vendor dir: {reason}; "
+            "choose a dedicated directory such as app/vendored (--target or vendor_dir in tight.yml)."
         )
 
 
