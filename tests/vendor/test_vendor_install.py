@@ -1,92 +1,18 @@
 """`tight pip.install` end to end, offline: tiny wheels in a local wheelhouse, both installers."""
 from __future__ import annotations
 
-import os
 import runpy
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, clean_env, run_tight
-from vendor_wheels import build_wheel
+import vendor_fixtures
+from conftest import REPO, run_tight
+from vendor_fixtures import INSTALLERS, snapshot, uv_usable
 
-from tight_tasks import installers
-
-PLATFORM_TAG = {
-    "x86_64": "manylinux_2_17_x86_64.manylinux2014_x86_64",
-    "aarch64": "manylinux_2_17_aarch64.manylinux2014_aarch64",
-}
-
-
-def _uv_usable() -> bool:
-    uv = installers.find_uv()
-    return bool(uv) and installers.uv_supports(uv, installers.lambda_target("python3.12", "x86_64"))
-
-
-INSTALLERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not _uv_usable(), reason="uv is not installed"))]
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory) -> Path:
-    wh = tmp_path_factory.mktemp("wheelhouse")
-    build_wheel(wh, "purepkg")
-    build_wheel(wh, "solo")
-    for py in ("cp310", "cp311", "cp312", "cp313"):
-        for plat in PLATFORM_TAG.values():
-            build_wheel(wh, "natpkg", tag=f"{py}-{py}-{plat}")
-    # glibcpkg 2.0 needs glibc 2.28 (Amazon Linux 2023 only); 3.0 needs 2.35 (no Lambda runtime).
-    for arch in ("x86_64", "aarch64"):
-        build_wheel(wh, "glibcpkg", "1.0", tag=f"cp310-abi3-{PLATFORM_TAG[arch]}")
-        build_wheel(wh, "glibcpkg", "2.0", tag=f"cp310-abi3-manylinux_2_28_{arch}")
-        build_wheel(wh, "glibcpkg", "3.0", tag=f"cp310-abi3-manylinux_2_35_{arch}")
-    build_wheel(wh, "macpkg", tag="cp312-cp312-macosx_11_0_arm64")
-    build_wheel(wh, "needsmac", requires=["macpkg"])
-    build_wheel(wh, "boto3", "1.99.0", requires=["botocore", "s3transfer"])
-    build_wheel(wh, "botocore", "1.99.0")
-    build_wheel(wh, "s3transfer", "0.99.0", requires=["botocore"])
-    build_wheel(wh, "usesboto", requires=["boto3"], files={
-        "usesboto/__init__.py": "import boto3\n",
-        "usesboto-1.0.data/scripts/usesboto-cli": "#!python\nprint('hi')\n",
-    })
-    (wh / "badzip-1.0-py3-none-any.whl").write_bytes(b"this is not a zip file")
-    return wh
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    """No pip/uv configuration from this machine: only the wheelhouse counts."""
-    base = {k: v for k, v in clean_env().items() if not k.startswith(("PIP_", "UV_"))}
-    base.update(PIP_CONFIG_FILE=os.devnull, UV_NO_CONFIG="1",
-                UV_CACHE_DIR=str(tmp_path_factory.mktemp("uv-cache")), PYTHONDONTWRITEBYTECODE="1")
-    return base
-
-
-@pytest.fixture
-def make_app(tmp_path):
-    def make(runtime="python3.12", architecture="x86_64", requirements: str | None = None) -> Path:
-        root = tmp_path / "svc"
-        (root / "app").mkdir(parents=True)
-        (root / "tight.yml").write_text(
-            f"name: svc\nvendor_dir: app/vendored\nruntime: {runtime}\narchitecture: {architecture}\n")
-        if requirements is not None:
-            (root / "requirements-vendor.txt").write_text(requirements)
-        return root
-
-    return make
-
-
-@pytest.fixture
-def install(wheelhouse, env):
-    def run(root: Path, *args: str, installer: str = "pip", cwd: Path | None = None):
-        return run_tight("pip.install", *args, "--no-index", "--find-links", str(wheelhouse),
-                         "--installer", installer, cwd=cwd or root, env=env)
-
-    return run
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
-
+# The shared fixtures, by name for pytest.
+wheelhouse, env, make_app, install = (vendor_fixtures.wheelhouse, vendor_fixtures.env, vendor_fixtures.make_app,
+                                      vendor_fixtures.install)
 
 def module_tag(vendored: Path, name: str) -> str:
     namespace = runpy.run_path(str(vendored / name / "__init__.py"))
@@ -215,7 +141,7 @@ def test_requirements_rebuilds_and_platform_change_needs_rebuild(make_app, insta
     assert (vendored / ".tight-platform").read_text() == "python3.12 aarch64\n"
 
 
-@pytest.mark.skipif(not _uv_usable(), reason="uv is not installed")
+@pytest.mark.skipif(not uv_usable(), reason="uv is not installed")
 def test_auto_prefers_uv(make_app, install):
     root = make_app()
     result = install(root, "purepkg", installer="auto")
