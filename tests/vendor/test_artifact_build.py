@@ -35,7 +35,7 @@ db = dynamo_db.connect()
 def get_handler(*args, **kwargs):
     return {
         'statusCode': 200,
-        'body': {'hello': kwargs['query_parameters'].get('name', 'world'), 'engine': type(db).__name__,
+        'body': {'hello': kwargs['query_parameters'].get('name', 'world'), 'engine': type(dynamo_db.engine()).__name__, 'lazy': type(db).__name__,
                  'flywheel': flywheel.__file__},
     }
 """
