@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import tarfile
 import time
@@ -80,10 +79,14 @@ class Progress:
                 self.stream.write("\r" + self.bar() + self.status() + "\x1b[K")
                 self.stream.flush()
         elif self.total:
-            while self._next_step <= 9 and self.done * 10 >= self.total * self._next_step:
-                self._next_step += 1
-                self.stream.write(self.status() + "\n")
-                self.stream.flush()
+            # One line per tenth reached, however many tenths one chunk crossed; none at 100 %
+            # (finish() says it), so a file that arrives in one chunk prints no progress line.
+            tenth = min(9, self.done * 10 // self.total)
+            if tenth >= self._next_step:
+                self._next_step = tenth + 1
+                if self.done < self.total:
+                    self.stream.write(self.status() + "\n")
+                    self.stream.flush()
         elif now >= self._next_time:
             self._next_time = now + 5.0
             self.stream.write(self.status() + "\n")
@@ -129,6 +132,8 @@ def _reason(exc: BaseException) -> str:
     import requests
 
     text = str(exc)
+    if _read_timeout(exc):
+        return f"the server stopped sending data (read timeout); {_NETWORK_HINT}"
     if isinstance(exc, requests.exceptions.Timeout):
         return f"the server did not answer in time; {_NETWORK_HINT}"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -143,6 +148,26 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
+def _read_timeout(exc: BaseException) -> bool:
+    """True for a read timeout, also the one requests reports as a ConnectionError while streaming."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
+def _received(response, progress: Progress | None) -> int:
+    """Bytes that arrived, also those of a chunk cut short (``requests`` drops them)."""
+    counted = progress.done if progress is not None else 0
+    try:
+        return max(counted, int(response.raw.tell()))
+    except (AttributeError, TypeError, ValueError, OSError):
+        return counted
+
+
 def parse_sha256(text: str, url: str) -> str:
     """The hex digest of a ``.sha256`` file (``<hex>  <file name>`` or just ``<hex>``)."""
     token = text.strip().split()[0].lower() if text.strip() else ""
@@ -151,15 +176,21 @@ def parse_sha256(text: str, url: str) -> str:
     return token
 
 
-def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty: bool | None = None) -> str:
-    """Stream ``url`` into ``target``; return its SHA-256. Truncation and HTTP errors raise."""
+def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty: bool | None = None,
+             timeout: tuple[float, float] = (15, 60)) -> str:
+    """Stream ``url`` into ``target``; return its SHA-256. Truncation, stalls and HTTP errors raise.
+
+    ``timeout`` is (connect, read) in seconds: a read timeout is the longest
+    silence tolerated while the body streams.
+    """
     import requests
 
     digest = hashlib.sha256()
     progress: Progress | None = None
     total: int | None = None
+    response = None
     try:
-        with _session().get(url, stream=True, timeout=(15, 60)) as response:
+        with _session().get(url, stream=True, timeout=timeout) as response:
             if response.status_code != 200:
                 raise DownloadError(f"cannot download {url}: HTTP {response.status_code} {response.reason}")
             length = response.headers.get("Content-Length")
@@ -171,12 +202,18 @@ def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty
                     digest.update(chunk)
                     progress.update(len(chunk))
             progress.finish()
-    except requests.exceptions.ChunkedEncodingError:
-        got = progress.done if progress is not None else 0
-        of = f" of {total}" if total is not None else ""
-        raise DownloadError(f"download of {url} is truncated: the connection closed after {got}{of} bytes") from None
     except requests.RequestException as exc:
-        raise DownloadError(f"download of {url} failed: {_reason(exc)}") from None
+        if response is None or progress is None:  # no answer yet
+            raise DownloadError(f"download of {url} failed: {_reason(exc)}") from None
+        of = f" of {total}" if total is not None else ""
+        got = _received(response, progress)
+        if _read_timeout(exc):
+            raise DownloadError(f"download of {url} stalled: nothing arrived for {timeout[1]:g} s (read timeout) "
+                                f"after {got}{of} bytes; {_NETWORK_HINT}") from None
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)):
+            raise DownloadError(f"download of {url} is truncated: the connection closed after {got}{of} bytes") \
+                from None
+        raise DownloadError(f"download of {url} failed after {got}{of} bytes: {_reason(exc)}") from None
     if progress is None or (total is not None and progress.done != total):
         raise DownloadError(f"download of {url} is truncated: got {progress.done} of {total} bytes")
     return digest.hexdigest()
@@ -186,8 +223,11 @@ def download(url: str, target: Path, progress_stream: IO[str] | None = None, tty
 
 
 def _safe_name(name: str) -> bool:
+    """A relative member name that stays inside; ``.`` and ``./x`` (``tar -C dir .``) are fine."""
     path = PurePosixPath(name.replace("\\", "/"))
-    return bool(name) and not path.is_absolute() and ".." not in path.parts and ":" not in path.parts[0]
+    if not name or path.is_absolute() or ".." in path.parts:
+        return False
+    return not path.parts or ":" not in path.parts[0]
 
 
 def extract(archive: Path, destination: Path) -> None:
@@ -227,20 +267,3 @@ def extract(archive: Path, destination: Path) -> None:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise DownloadError(f"the archive is corrupt or truncated ({_reason(exc)})") from None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def remove_tree(path: Path) -> None:
-    import shutil
-
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        os.unlink(path)

@@ -111,9 +111,8 @@ def install_dynamodb_local(version: str = "v3.x", url: str | None = None, direct
     except KeyboardInterrupt:
         raise fail("Interrupted: nothing was installed.", code=130) from None
     except OSError as exc:
-        where = exc.filename or directory
-        raise fail(f"Cannot install into {directory}: {exc.strerror or exc} ({where}); "
-                   f"nothing was installed{untouched}.") from None
+        raise fail(f"Cannot install into {directory}: {exc.strerror or exc}; check that you may write to it and "
+                   f"to {directory.parent}; nothing was installed{untouched}.") from None
     say(f"Installed DynamoDB Local in {directory} (sha256 {expected[:12]}…).")
     _report_java()
     return directory
@@ -124,6 +123,8 @@ def _download_and_swap(url: str, expected: str, directory: Path, marker: dict[st
     """Build the new install in a staging directory beside ``directory``, then swap it in."""
     from .download import DownloadError, download, extract
 
+    if directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):  # it could not be moved aside
+        raise PermissionError(13, "Permission denied", str(directory))
     with staging_dir(directory) as staging:
         say(f"Downloading {url}")
         archive = staging / "archive"

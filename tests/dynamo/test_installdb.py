@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -331,3 +332,124 @@ def test_installdb_fills_an_empty_directory_and_replaces_its_own(tight, tmp_path
     again = install(tight, app, "--url", url, "--dir", "local_db", "--force")
     assert again.returncode == 0, again.stderr
     assert not [p for p in app.iterdir() if ".tight-" in p.name], "no staging or .tight-old-* left"
+
+
+# -- archives, plain HTTP, progress, stalls, truncation, permissions ---------------
+
+
+def test_archive_made_with_tar_dot_installs(tight, tmp_path, server):
+    """``tar -C dir -czf a.tar.gz .`` names members ./DynamoDBLocal.jar (and ./ itself)."""
+    src = tmp_path / "src"
+    (src / "DynamoDBLocal_lib").mkdir(parents=True)
+    (src / "DynamoDBLocal.jar").write_bytes(JAR)
+    (src / "DynamoDBLocal_lib" / "libsqlite4java-linux-amd64.so").write_bytes(b"so")
+    archive = tmp_path / "a.tar.gz"
+    subprocess.run(["tar", "-C", str(src), "-czf", str(archive), "."], check=True)
+    with tarfile.open(archive) as tf:
+        assert "./DynamoDBLocal.jar" in tf.getnames() and "." in tf.getnames()
+    url = server.publish("/dot/dynamodb_local_latest.tar.gz", archive.read_bytes())
+    work = tmp_path / "work"
+    work.mkdir()
+    result = install(tight, work, "--url", url)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    db = work / "dynamo_db"
+    assert (db / "DynamoDBLocal.jar").read_bytes() == JAR
+    assert (db / "DynamoDBLocal_lib" / "libsqlite4java-linux-amd64.so").read_bytes() == b"so"
+
+
+def test_plain_http_warns_that_the_checksum_proves_little(tight, tmp_path, server, capsys):
+    result = install(tight, tmp_path, "--url", server.url + "/v3.x/dynamodb_local_latest.tar.gz")
+    assert result.returncode == 0, result.stderr
+    assert (f"Warning: {server.url}/v3.x/dynamodb_local_latest.tar.gz is plain HTTP: its checksum comes from "
+            "the same origin") in result.stderr
+    from tight_tasks.installdb import check_url
+
+    check_url("https://example.com/dynamodb_local_latest.tar.gz")
+    assert capsys.readouterr().err == "", "https: no warning"
+
+
+def test_small_download_prints_no_repeated_100_percent_lines(tight, tmp_path, server):
+    url = server.publish("/small/dynamodb_local_latest.tar.gz", tarball({"DynamoDBLocal.jar": b"tiny jar"}))
+    result = install(tight, tmp_path, "--url", url)
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("Downloading")]
+    assert len(progress) == 1 and progress[0].startswith("Downloading done: "), result.stderr
+
+
+def test_progress_counts_a_tenth_once_however_big_the_chunk():
+    from tight_tasks.download import Progress
+
+    out = io.StringIO()
+    progress = Progress(1000, stream=out, tty=False, clock=lambda: 1.0)
+    progress.update(550)  # crosses 10 % ... 50 % at once: one line
+    progress.update(450)  # the rest: finish() reports it
+    progress.finish()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and "(55%)" in lines[0] and lines[1].startswith("Downloading done: 1000 B")
+
+
+def test_stalled_download_says_it_timed_out(server, tmp_path):
+    from tight_tasks.download import DownloadError, download
+
+    data = tarball({"DynamoDBLocal.jar": os.urandom(1_000_000)})  # the server sends half, then nothing
+    url = server.publish("/slow/stall.tar.gz", data)
+    with pytest.raises(DownloadError) as info:
+        download(url, tmp_path / "archive", progress_stream=io.StringIO(), timeout=(10, 0.5))
+    message = str(info.value)
+    match = re.fullmatch(rf"download of {re.escape(url)} stalled: nothing arrived for 0\.5 s \(read timeout\) "
+                         rf"after (\d+) of {len(data)} bytes; check the network.*", message)
+    assert match, message
+    assert 0 < int(match.group(1)) <= len(data) // 2, "the bytes that did arrive, not 0"
+    assert "cannot connect" not in message
+
+
+def test_connection_closed_midway_reports_the_bytes_that_arrived(tight, tmp_path, server):
+    data = tarball({"DynamoDBLocal.jar": b"small jar"})  # smaller than one read: nothing reaches the file
+    url = server.publish("/short/small.tar.gz", data)
+    result = install(tight, tmp_path, "--url", url)
+    assert result.returncode == 1
+    assert f"the connection closed after {len(data)} of {2 * len(data)} bytes" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_unprivileged(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    from conftest import without_write_permission
+
+    return subprocess.run([*without_write_permission(), sys.executable, "-m", "tight_tasks", "dynamo.installdb",
+                           *args], cwd=cwd, capture_output=True, text=True, env=clean_env(), timeout=120, check=False)
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.strip().splitlines() if not line.startswith("Warning: ")]
+
+
+def test_permission_denied_on_the_install_dir_is_one_line(tight, tmp_path, server):
+    url = server.url + "/v3.x/dynamodb_local_latest.tar.gz"
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    try:
+        result = run_unprivileged(readonly, "--url", url)
+    finally:
+        readonly.chmod(0o755)
+    assert result.returncode == 1
+    assert errors(result.stderr) == [(f"Cannot install into {readonly / 'dynamo_db'}: Permission denied; check that "
+                                     f"you may write to it and to {readonly}; nothing was installed.")]
+    assert list(readonly.iterdir()) == []
+
+    # An install made earlier, now read-only: one line, and the install is untouched.
+    assert install(tight, tmp_path, "--url", url).returncode == 0
+    db = tmp_path / "dynamo_db"
+    before = snapshot(db)
+    db.chmod(0o555)
+    try:
+        again = run_unprivileged(tmp_path, "--url", url, "--force")
+    finally:
+        db.chmod(0o755)
+    assert again.returncode == 1
+    assert errors(again.stderr) == [(f"Cannot install into {db}: Permission denied; check that you may write to it "
+                                    f"and to {tmp_path}; nothing was installed (the existing install is untouched).")]
+    assert snapshot(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dynamo_db", "readonly"]
+    assert server.requests.count("/v3.x/dynamodb_local_latest.tar.gz") == 1, "refused before downloading again"
