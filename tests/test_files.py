@@ -375,3 +375,22 @@ def test_staging_dir_is_beside_the_target_and_cleaned_up(tmp_path):
         (new / "partial").write_text("x")
         raise RuntimeError("boom")
     assert names(target.parent) == ["dynamo_db"], "a failed build leaves nothing"
+
+
+def test_a_gitkeep_placeholder_counts_as_empty_and_is_kept(tmp_path):
+    """A generated app's app/vendored holds only an empty .gitkeep: tight may fill it, and keeps the .gitkeep."""
+    app = make_app(tmp_path / "svc")
+    vendored = app / "app" / "vendored"
+    (vendored / ".gitkeep").touch()
+    check_replaceable(vendored, owner_marker=".tight-platform", app_root=app)
+    new = make(tmp_path / "new", {".tight-platform": "python3.12 x86_64\n", "six.py": "# six\n"})
+    replace_dir(vendored, new, owner_marker=".tight-platform", app_root=app)
+    assert tree(vendored) == {".gitkeep": b"", ".tight-platform": b"python3.12 x86_64\n", "six.py": b"# six\n"}
+    assert names(app / "app") == ["functions", "models", "vendored"]
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / ".gitkeep").write_text("not empty: someone wrote in it")
+    assert ".gitkeep" in refusal(tmp_path / "notes")
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / ".keep").symlink_to(tmp_path / "notes" / ".gitkeep")
+    assert ".keep" in refusal(tmp_path / "linked")

@@ -31,6 +31,9 @@ NEVER_OWNED = (".git", ".hg", ".svn")
 APP_ENTRIES = (*CONFIG_NAMES, "app")
 #: Directories of an app that hold the user's sources.
 APP_SOURCES = ("app/functions", "app/models")
+#: Empty files that only keep a directory in git (tight's templates write them): they do not make it
+#: the user's, and a replacement keeps them.
+PLACEHOLDERS = (".gitkeep", ".keep")
 
 
 class RefusedReplace(Exception):
@@ -126,6 +129,10 @@ def _markers(owner_marker: str | tuple[str, ...]) -> tuple[str, ...]:
     return CONFIG_NAMES if set(names) & set(CONFIG_NAMES) else names
 
 
+def _placeholder(path: Path) -> bool:
+    return path.name in PLACEHOLDERS and path.is_file() and not path.is_symlink() and path.stat().st_size == 0
+
+
 def why_not_replaceable(target: str | os.PathLike, *, owner_marker: str | tuple[str, ...],
                         app_root: str | os.PathLike | None = None) -> str | None:
     """Why tight may not replace ``target`` (a short clause), or None when it may."""
@@ -157,7 +164,7 @@ def why_not_replaceable(target: str | os.PathLike, *, owner_marker: str | tuple[
     for name in NEVER_OWNED:
         if name in names:
             return f"it holds {name} (a repository tight did not create)"
-    if not names:
+    if not [name for name in names if not _placeholder(target / name)]:
         return None
     owned = any((target / m).is_file() and not (target / m).is_symlink() for m in markers)
     if not replaces_app:
@@ -212,6 +219,9 @@ def replace_dir(target: str | os.PathLike, staged: str | os.PathLike, *, owner_m
     if not existed:
         os.rename(staged, target)  # an empty directory appearing meanwhile is replaced; anything else fails
         return target
+    for name in PLACEHOLDERS:  # keep the directory's .gitkeep
+        if _placeholder(target / name) and not (staged / name).exists():
+            (staged / name).touch()
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.tight-old-", dir=target.parent))
     try:
         os.rename(target, old / target.name)
