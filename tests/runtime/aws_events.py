@@ -32,7 +32,10 @@ def load(name: str, method: str | None = None, **changes) -> dict:
 
 
 def set_header(event: dict, name: str, value: str) -> dict:
-    """Add a header the way the event's source carries it."""
+    """Set a header (replacing any spelling of it) the way the event's source carries it."""
+    for key in ("multiValueHeaders", "headers"):
+        for existing in [k for k in event.get(key) or {} if k.lower() == name.lower()]:
+            del event[key][existing]
     if "multiValueHeaders" in event:
         event["multiValueHeaders"][name] = [value]
     if "headers" in event:
