@@ -394,3 +394,4 @@ def test_a_gitkeep_placeholder_counts_as_empty_and_is_kept(tmp_path):
     (tmp_path / "linked").mkdir()
     (tmp_path / "linked" / ".keep").symlink_to(tmp_path / "notes" / ".gitkeep")
     assert ".keep" in refusal(tmp_path / "linked")
+

@@ -12,19 +12,13 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from .console import human_size
+
 CHUNK = 256 * 1024
 
 
 class DownloadError(Exception):
     """A failed download, checksum or extraction; the message is one line for the user."""
-
-
-def human_size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"  # pragma: no cover
 
 
 def human_time(seconds: float) -> str:

@@ -10,11 +10,11 @@ import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 from .config import fail, usage_error
+from .console import say, warn
 from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
 
 DOWNLOAD_BASE = "https://d1ni2b6xgvw0s0.cloudfront.net"
@@ -25,14 +25,6 @@ MARKER = ".tight-install.json"
 WHAT = "the DynamoDB Local directory, from --dir or dynamo.dir in tight.yml"
 HINT = (f"installdb replaces only a directory it created (one holding {MARKER}) or an empty one: "
         "pass --dir with a new directory, e.g. --dir dynamo_db")
-
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
-
-
-def warn(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def archive_url(version: str) -> str:
