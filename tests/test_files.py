@@ -395,3 +395,16 @@ def test_a_gitkeep_placeholder_counts_as_empty_and_is_kept(tmp_path):
     (tmp_path / "linked" / ".keep").symlink_to(tmp_path / "notes" / ".gitkeep")
     assert ".keep" in refusal(tmp_path / "linked")
 
+
+
+def test_staging_dir_removes_the_parents_it_made_when_nothing_was_placed(tmp_path):
+    target = tmp_path / "a" / "b" / "dynamo_db"
+    with pytest.raises(RuntimeError), staging_dir(target) as new:
+        assert new.parent == tmp_path / "a" / "b"
+        raise RuntimeError("download failed")
+    assert names(tmp_path) == [], "no empty a/b left behind"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mine.txt").write_text("x")
+    with pytest.raises(RuntimeError), staging_dir(target):
+        raise RuntimeError("again")
+    assert names(tmp_path / "a") == ["mine.txt"], "a directory that existed stays"

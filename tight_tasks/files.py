@@ -192,16 +192,24 @@ def check_replaceable(target: str | os.PathLike, *, owner_marker: str | tuple[st
 def staging_dir(target: str | os.PathLike) -> Iterator[Path]:
     """A new empty directory beside ``target`` (same file system) to build its replacement in.
 
-    Removed on exit unless :func:`replace_dir` already moved it into place.
+    Removed on exit unless :func:`replace_dir` already moved it into place; parent
+    directories made for it are removed too when ``target`` never came to be.
     """
     target = _absolute(target)
+    missing = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.tight-new-", dir=target.parent))
     try:
-        os.chmod(staged, 0o755)  # mkdtemp makes it 0700
-        yield staged
+        staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.tight-new-", dir=target.parent))
+        try:
+            os.chmod(staged, 0o755)  # mkdtemp makes it 0700
+            yield staged
+        finally:
+            remove_tree(staged)
     finally:
-        remove_tree(staged)
+        if not (target.exists() or target.is_symlink()):
+            for parent in missing:  # deepest first; only what is still empty
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
 
 
 def replace_dir(target: str | os.PathLike, staged: str | os.PathLike, *, owner_marker: str | tuple[str, ...],

@@ -186,6 +186,10 @@ def test_failure_without_previous_install_leaves_nothing(tight, tmp_path, server
     result = install(tight, tmp_path, "--url", server.url + "/missing.tar.gz")
     assert result.returncode == 1 and "HTTP 404" in result.stderr
     assert list(tmp_path.iterdir()) == []
+    server.publish("/nojar/a.tar.gz", tarball({"README": b"x"}))
+    nested = install(tight, tmp_path, "--url", server.url + "/nojar/a.tar.gz", "--dir", "deep/er/ddb")
+    assert nested.returncode == 1 and "no DynamoDBLocal.jar" in nested.stderr
+    assert list(tmp_path.iterdir()) == [], "not even the parent directories made for it"
 
 
 def test_unreachable_server_says_what_to_try(tight, tmp_path):
