@@ -180,15 +180,31 @@ def runtime_source() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+#: What of the ``tight`` package runs on Lambda: the rest (``tight.core``: pytest plugin,
+#: test helpers, model discovery, embedded engine; ``tight.dev``) stays on the laptop.
+RUNTIME_FILES = ("__init__.py",)
+RUNTIME_PACKAGES = ("providers",)
+
+
 def copy_runtime(directory: Path) -> Path:
-    """Copy the ``tight`` runtime package into ``directory`` (replacing an older copy)."""
+    """Copy what Lambda runs of the ``tight`` package into ``directory`` (replacing an older copy).
+
+    The copy's ``__init__`` extends its ``__path__`` (pkgutil), so in the app's test
+    session, with the vendor dir first on ``sys.path``, ``tight.core`` still resolves
+    from the installed tight-cli.
+    """
     source = runtime_source()
     destination = directory / "tight"
     if destination.is_symlink() or destination.is_file():
         destination.unlink()
     elif destination.exists():
         shutil.rmtree(destination)
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
+    destination.mkdir(parents=True)
+    for name in RUNTIME_FILES:
+        shutil.copy2(source / name, destination / name)
+    for name in RUNTIME_PACKAGES:
+        shutil.copytree(source / name, destination / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
     return destination
 
 

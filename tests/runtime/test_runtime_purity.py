@@ -32,13 +32,68 @@ def test_runtime_never_imports_the_cli_or_its_dependencies():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def imported_modules(path: Path) -> set[str]:
+    """Full names of every absolute import in ``path`` (``from a.b import c`` -> ``a.b``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+LAMBDA_ALLOWED = ("tight.providers", "boto3", "botocore", "flywheel", "dynamo3")
+
+
+def test_what_ships_to_lambda_needs_only_itself_the_stdlib_and_boto3():
+    """tight/providers is vendored alone: never tight.core/tight.dev, pytest, yaml (optional and guarded)."""
+    stdlib = sys.stdlib_module_names
+    offenders = {}
+    for path in (RUNTIME / "providers").rglob("*.py"):
+        bad = sorted(m for m in imported_modules(path)
+                     if m.split(".")[0] not in stdlib and not m.startswith(LAMBDA_ALLOWED) and m not in ("yaml",))
+        if bad:
+            offenders[str(path.relative_to(REPO))] = bad
+    assert offenders == {}
+
+
+def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
+    """The app's tests put app/vendored first: tight.providers comes from there, tight.core from tight-cli."""
+    from tight_tasks.vendordir import copy_runtime
+
+    vendored = tmp_path / "vendored"
+    copied = copy_runtime(vendored)
+    assert sorted(p.name for p in copied.iterdir()) == ["__init__.py", "providers"]
+    code = ("import json, sys\n"
+            f"sys.path.insert(0, {str(vendored)!r})\n"
+            "from tight.providers.aws.controllers import lambda_proxy_event\n"
+            "from tight.core.test_helpers import expected_response_body, playback\n"
+            "import tight.core.pytest_plugin, tight.core.test_helpers as helpers\n"
+            "print(json.dumps([lambda_proxy_event.__file__, helpers.__file__]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(),
+                            cwd=tmp_path, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    providers, helpers = json.loads(result.stdout)
+    assert providers.startswith(str(vendored))
+    assert helpers.startswith(str(RUNTIME / "core"))
+    lambda_code = (f"import sys; sys.path.insert(0, {str(vendored)!r})\n"
+                   "import tight.providers.aws.lambda_app.app\n"
+                   "try:\n    import tight.core\nexcept ImportError:\n    print('no core')")
+    alone = subprocess.run([sys.executable, "-S", "-I", "-c", lambda_code],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
+    assert (alone.returncode, alone.stdout.strip()) == (0, "no core"), alone.stderr
+
+
 def test_runtime_is_pure_python():
     assert sorted(p.suffix for p in RUNTIME.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")) == []
 
 
 def test_heavy_modules_are_imported_lazily():
     modules = ["tight.providers.aws.controllers.lambda_proxy_event", "tight.providers.aws.lambda_app.app",
-               "tight.providers.aws.clients.dynamo_db", "tight.core.test_helpers"]
+               "tight.providers.aws.clients.dynamo_db", "tight.core.test_helpers",
+               "tight.providers.aws.events.http", "tight.providers.aws.controllers.cors",
+               "tight.providers.aws.controllers.http_response", "tight.providers.aws.lambda_app.environment"]
     for module in modules:
         path = RUNTIME.parent / (module.replace(".", "/") + ".py")
         assert imported_names(path, True).isdisjoint(HEAVY), module

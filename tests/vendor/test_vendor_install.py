@@ -97,9 +97,11 @@ def test_boto3_is_pruned_and_runtime_copied(make_app, install, installer):
     assert "bin" not in names and not list(vendored.rglob("__pycache__"))
     assert "Removed (provided by the Lambda runtime): boto3/, boto3-1.99.0.dist-info/, botocore/" in result.stdout
     source = REPO / "tight"
-    shipped = {p.relative_to(source).as_posix() for p in source.rglob("*.py") if "__pycache__" not in p.parts}
+    shipped = {p.relative_to(source).as_posix() for p in source.rglob("*.py") if "__pycache__" not in p.parts
+               and (p.parent == source or p.relative_to(source).parts[0] == "providers")}
     copied = {p.relative_to(vendored / "tight").as_posix() for p in (vendored / "tight").rglob("*.py")}
     assert shipped == copied and "providers/aws/lambda_app/app.py" in copied
+    assert not any(name.startswith(("core/", "dev/")) for name in copied)  # development-only code stays home
     assert "app/vendored:" in result.stdout and " in " in result.stdout  # the size line
 
     result = install(root, "usesboto", "--keep-boto3", installer=installer)
