@@ -58,6 +58,24 @@ def event_from_flags(app: LocalApp, function: str, payload: str, method: str = "
     return gateway.build_event(request, match, payload, app.stage)
 
 
+def sample_event(app: LocalApp, function: str, body: str | None, http_flags: bool) -> dict[str, Any] | None:
+    """A sample event for a non-HTTP function (``--body``: the SQS message, S3 key or stream's new image)."""
+    from tight.dev import sample_events
+
+    settings = app.settings.get(function, {})
+    kind = settings.get("type", "lambda_proxy")
+    if kind == "lambda_proxy":
+        return None
+    if http_flags:
+        raise usage_error(f"{function} is a {kind} function: --method, --path and --header apply to HTTP "
+                          "functions only (use --body, or --event FILE).")
+    prefix = "-".join(os.environ[k] for k in ("NAME", "STAGE") if os.environ.get(k))
+    try:
+        return sample_events.for_function(function, settings, body, f"{prefix}-" if prefix else "")
+    except ValueError as exc:
+        raise usage_error(f"--body for {kind} function {function}: {exc}.") from None
+
+
 def invoke(root: Path, function: str, payload: str, event_file: str | None = None, method: str | None = None,
            path: str | None = None, body: str | None = None, headers: list[str] | None = None, db: bool = True,
            out: IO[str] | None = None, err: IO[str] | None = None) -> None:
@@ -76,6 +94,8 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
     event = read_event(event_file) if event_file else None
     with app_environment(root, db), contextlib.redirect_stdout(err):
         app.stage = os.environ.get("STAGE") or "local"
+        if event is None:
+            event = sample_event(app, function, body, bool(method or path or header_pairs))
         if event is None:
             event = event_from_flags(app, function, payload, method or "GET", path, body, header_pairs)
         app.load()

@@ -126,8 +126,11 @@ def banner(app: LocalApp, base: str) -> list[str]:
     for route in app.table.routes:
         methods = ", ".join(app.methods(route.function)) or "(no handlers)"
         lines.append(f"  {base + route.path:<{width}}  {methods}  -> {route.function}")
-    if not lines:
+    others = {name: fn["type"] for name, fn in app.settings.items() if fn["type"] != "lambda_proxy"}
+    if not lines and not others:
         lines.append("  (no functions: add one with `tight generate.function NAME`)")
+    for name, kind in sorted(others.items()):
+        lines.append(f"  {name} ({kind}): not served over HTTP; try `tight local.invoke {name}`")
     return lines
 
 
