@@ -166,6 +166,27 @@ def create_tables(endpoint: str, models: Iterable[Any], region_name: str | None 
     return names
 
 
+def write_items(endpoint: str, table: str, items: list[dict[str, Any]]) -> None:
+    """Put ``items`` (DynamoDB JSON: ``{"id": {"S": "a1"}}``, binary as base64) with BatchWriteItem, 25 a call."""
+    for start in range(0, len(items), 25):
+        request = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        while request:
+            answer = call(endpoint, "BatchWriteItem", {"RequestItems": request})
+            request = answer.get("UnprocessedItems") or None
+
+
+def scan_items(endpoint: str, table: str) -> list[dict[str, Any]]:
+    """Every item of ``table`` in DynamoDB JSON (all pages of a Scan)."""
+    items: list[dict[str, Any]] = []
+    payload: dict[str, Any] = {"TableName": table}
+    while True:
+        page = call(endpoint, "Scan", payload)
+        items.extend(page.get("Items", []))
+        if not page.get("LastEvaluatedKey"):
+            return items
+        payload["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def list_tables(endpoint: str, region_name: str | None = None) -> list[str]:
     """Every table name of the engine (all pages)."""
     names: list[str] = []
