@@ -50,19 +50,19 @@ def _port_number(value) -> int:
         "engine": "auto, embedded (moto, no Java) or local (DynamoDB Local jar). auto: local when installed and Java is found.",
         "port": "Port to listen on (default 8000).",
         "host": "Address to bind (default 127.0.0.1).",
-        "keep": "Keep dynamo_db/shared-local-instance.db instead of starting empty.",
+        "keep": "Keep the data: embedded engine: load dynamo_db/shared-embedded-instance.json, save it on "
+                "Ctrl-C; local engine: keep dynamo_db/shared-local-instance.db. Default: start empty.",
         "seed": "Directory of YAML/JSON item files (one per table) to load after creating tables.",
     }
 )
 def rundb(c, engine=None, port=None, host=None, keep=False, seed=None):
     """Start a local DynamoDB with a table for every model; Ctrl-C stops it."""
     root = app_root()
-    from .localdb import serve
+    from .localdb import run_dynamodb
 
     opts = settings(c, "dynamo", DEFAULTS)
-    serve(
+    run_dynamodb(
         root,
-        settings(c),
         engine=engine or opts["engine"],
         host=host or opts["host"],
         port=_port_number(port if port is not None else opts["port"]),

@@ -137,7 +137,7 @@ def _download_and_swap(url: str, expected: str, directory: Path, marker: dict[st
 
 
 def _report_java() -> None:
-    from .localdb import java_warning
+    from .engines import java_warning
 
     message = java_warning()
     if message:

@@ -34,6 +34,32 @@ def load_models(root: Path) -> list[type]:
         raise fail(f"Cannot import model {exc}.") from None
 
 
+def model_specs(models: list[type]) -> list[dict[str, Any]]:
+    """The table of every model (:func:`tight.core.models.table_spec`); one line when a model cannot be
+    a DynamoDB table, or when two models name the same table."""
+    from tight.core.models import ModelError, model_file, table_spec
+
+    specs: list[dict[str, Any]] = []
+    owners: dict[str, type] = {}
+    for model in models:
+        try:
+            spec = table_spec(model)
+        except ModelError as exc:
+            raise fail(f"{exc}.") from None
+        name = spec["TableName"]
+        if name in owners:
+            raise fail(f"{model_file(model)}: model {model.__name__} has the same table name as "
+                       f"{owners[name].__name__} ({name}); give each model its own '_name'.")
+        owners[name] = model
+        specs.append(spec)
+    return specs
+
+
+def table_prefix() -> str:
+    """``NAME-STAGE-`` from the environment (what generated models put before their table names)."""
+    return _table_prefix()
+
+
 def resource(spec: dict[str, Any]) -> dict[str, Any]:
     """The CloudFormation resource of one table."""
     return {"Type": "AWS::DynamoDB::Table", "Properties": spec}

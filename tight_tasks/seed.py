@@ -140,12 +140,12 @@ def read_seed(specs: list[dict[str, Any]], seed_dir: Path, prefix: str) -> list[
     return batches
 
 
-def seed_tables(endpoint: str, specs: list[dict[str, Any]], seed_dir: Path, prefix: str) -> dict[str, int]:
-    """Load the seed files of ``seed_dir`` into the tables; returns ``{table: items written}``."""
+def write_seed(endpoint: str, batches: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, int]:
+    """Write what :func:`read_seed` returned into the engine; returns ``{table: items written}``."""
     from tight.core.local_dynamodb import write_items
 
     counts: dict[str, int] = {}
-    for table, items in read_seed(specs, seed_dir, prefix):
+    for table, items in batches:
         write_items(endpoint, table, items)
         counts[table] = counts.get(table, 0) + len(items)
     return counts

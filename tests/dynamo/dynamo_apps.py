@@ -1,9 +1,19 @@
 """Hand-made tight apps and model sources shared by the dynamo tests."""
 from __future__ import annotations
 
+import os
+import queue
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import textwrap
+import threading
+import time
 from pathlib import Path
+
+from conftest import clean_env
 
 ACCOUNT = '''\
 from flywheel import Model, Field
@@ -109,3 +119,79 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+READY = "Press Ctrl-C to stop."
+
+
+class Rundb:
+    """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
+
+    def __init__(self, app, *args, env=None):
+        # stderr goes to a file: a child that outlives tight (the bug some tests look for) must not hang the test.
+        self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env or clean_env())
+        self.lines: list[str] = []
+
+    def banner(self, timeout: float = 60) -> str:
+        self.queue = lines = queue.Queue()
+        self.reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(self.process.stdout.readline, "")],
+                                       daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if line.strip() == READY:
+                return "\n".join(self.lines)
+        self.process.kill()
+        raise AssertionError("rundb did not get ready:\n" + "\n".join(self.lines) + self.read_stderr())
+
+    def read_stderr(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+    def stop(self, sig=signal.SIGINT, timeout: float = 30) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        self.process.wait(timeout)
+        self.reader.join(5)
+        while not self.queue.empty():
+            self.lines.append(self.queue.get().rstrip("\n"))
+        return self.process.returncode, "\n".join(self.lines), self.read_stderr()
+
+
+_STUB_JAR: list[Path] = []
+
+
+def build_stub_jar(tmp_path_factory) -> Path:
+    """stub/StubDynamoDBLocal.java built (once per session) into a DynamoDBLocal.jar (a stand-in, not DynamoDB)."""
+    import shutil
+
+    import pytest
+
+    from tight_tasks.engines import java_version
+
+    if _STUB_JAR:
+        return _STUB_JAR[0]
+    if not (shutil.which("javac") and shutil.which("jar")) or (java_version()[1] or 0) < 17:
+        pytest.skip("needs a Java 17+ JDK (javac, jar)")
+    out = tmp_path_factory.mktemp("stubjar")
+    source = Path(__file__).parent / "stub" / "StubDynamoDBLocal.java"
+    subprocess.run(["javac", "-d", str(out), str(source)], check=True)
+    subprocess.run(["jar", "cfe", str(out / "DynamoDBLocal.jar"), "StubDynamoDBLocal", "-C", str(out),
+                    "StubDynamoDBLocal.class"], check=True)
+    _STUB_JAR.append(out / "DynamoDBLocal.jar")
+    return _STUB_JAR[0]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/status").exists() or "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()

@@ -2,68 +2,23 @@
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from conftest import clean_env
-from dynamo_apps import ACCOUNT, EVENT, make_app, port_is_free
-
-READY = "Press Ctrl-C to stop."
-
-
-class Rundb:
-    """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
-
-    def __init__(self, app, *args, env=None):
-        # stderr goes to a file: a child that outlives tight (the bug some tests look for) must not hang the test.
-        self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
-                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env or clean_env())
-        self.lines: list[str] = []
-
-    def banner(self, timeout: float = 60) -> str:
-        self.queue = lines = queue.Queue()
-        self.reader = threading.Thread(target=lambda: [lines.put(x) for x in iter(self.process.stdout.readline, "")],
-                                       daemon=True)
-        self.reader.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                break
-            self.lines.append(line.rstrip("\n"))
-            if line.strip() == READY:
-                return "\n".join(self.lines)
-        self.process.kill()
-        raise AssertionError("rundb did not get ready:\n" + "\n".join(self.lines) + self.read_stderr())
-
-    def read_stderr(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read()
-
-    def stop(self, sig=signal.SIGINT, timeout: float = 30) -> tuple[int, str, str]:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        self.process.wait(timeout)
-        self.reader.join(5)
-        while not self.queue.empty():
-            self.lines.append(self.queue.get().rstrip("\n"))
-        return self.process.returncode, "\n".join(self.lines), self.read_stderr()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from dynamo_apps import (
+    ACCOUNT,
+    EVENT,
+    Rundb,
+    build_stub_jar,
+    free_port,
+    make_app,
+    pid_alive,
+    port_is_free,
+)
 
 
 def dynamodb_client(monkeypatch, endpoint: str):
@@ -129,14 +84,14 @@ def test_port_in_use_is_one_line_before_anything_starts(tight, tmp_path):
     assert "Initializing" not in result.stdout
 
 
-def test_broken_model_names_file_and_reason_and_stops_the_engine(tight, tmp_path):
+def test_broken_model_names_file_and_reason_before_the_engine_starts(tight, tmp_path):
     app = make_app(tmp_path / "svc", {"Account": ACCOUNT,
                                       "Broken": "from flywheel import Model\nclass Broken(Model)\n  pass\n"})
     port = free_port()
     result = tight("dynamo.rundb", "--port", str(port), cwd=app)
     assert result.returncode == 1
     assert "Broken.py" in result.stderr and "SyntaxError at line 2" in result.stderr
-    assert "engine was stopped" in result.stderr
+    assert "Initializing" not in result.stdout and "Engine:" not in result.stdout
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert port_is_free(port)
 
@@ -205,7 +160,7 @@ def test_unknown_engine_is_a_usage_error(tight, tmp_path):
 
 
 def test_choose_engine(tmp_path, monkeypatch):
-    from tight_tasks import localdb
+    from tight_tasks import engines as localdb
 
     app = make_app(tmp_path / "svc")
     assert localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8000).name == "embedded"
@@ -235,7 +190,7 @@ def test_local_engine_with_a_broken_jar_fails_cleanly_and_keep(tight, tmp_path):
 
     if shutil.which("java") is None:
         pytest.skip("no java on this machine")
-    from tight_tasks.localdb import java_version
+    from tight_tasks.engines import java_version
 
     if (java_version()[1] or 0) < 17:
         pytest.skip("no Java 17+ on this machine")
@@ -260,26 +215,7 @@ def test_local_engine_with_a_broken_jar_fails_cleanly_and_keep(tight, tmp_path):
 @pytest.fixture(scope="session")
 def stub_jar(tmp_path_factory):
     """tests/dynamo/stub/StubDynamoDBLocal.java built into a DynamoDBLocal.jar (a stand-in, not DynamoDB)."""
-    import shutil
-
-    from tight_tasks.localdb import java_version
-
-    if not (shutil.which("javac") and shutil.which("jar")) or (java_version()[1] or 0) < 17:
-        pytest.skip("needs a Java 17+ JDK (javac, jar)")
-    out = tmp_path_factory.mktemp("stubjar")
-    source = Path(__file__).parent / "stub" / "StubDynamoDBLocal.java"
-    subprocess.run(["javac", "-d", str(out), str(source)], check=True)
-    subprocess.run(["jar", "cfe", str(out / "DynamoDBLocal.jar"), "StubDynamoDBLocal", "-C", str(out),
-                    "StubDynamoDBLocal.class"], check=True)
-    return out / "DynamoDBLocal.jar"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return not Path(f"/proc/{pid}/status").exists() or "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    return build_stub_jar(tmp_path_factory)
 
 
 @pytest.mark.parametrize("keep", [False, True])

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -138,8 +139,31 @@ def _error(model: type, message: str) -> ModelError:
     return ModelError(f"{model_file(model)}: model {model.__name__}: {message}")
 
 
+#: What DynamoDB accepts as a table name.
+TABLE_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]+")
+TABLE_NAME_LENGTH = (3, 255)
+
+
+def table_name_problem(name: Any) -> str | None:
+    """Why DynamoDB would refuse ``name`` as a table name (a clause), or None."""
+    low, high = TABLE_NAME_LENGTH
+    if not isinstance(name, str):
+        return f"the table name must be a string, not {type(name).__name__}"
+    shown = repr(name) if len(name) <= 60 else f"{name[:40]!r}... ({len(name)} characters)"
+    if not low <= len(name) <= high:
+        return f"table name {shown} has {len(name)} characters; DynamoDB needs {low} to {high}"
+    if not TABLE_NAME_CHARS.fullmatch(name):
+        return f"table name {shown} has characters DynamoDB refuses; use only letters, digits, '_', '-' and '.'"
+    return None
+
+
 def table_name(model: type) -> str:
-    return model.meta_.ddb_tablename()
+    """The model's table name (``__metadata__['_name']``); :class:`ModelError` if DynamoDB would refuse it."""
+    name = model.meta_.ddb_tablename()
+    problem = table_name_problem(name)
+    if problem:
+        raise _error(model, f"{problem} (set by __metadata__['_name'])")
+    return name
 
 
 def _key_type(model: type, field: Any, role: str) -> str:
