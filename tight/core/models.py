@@ -149,7 +149,7 @@ def table_name_problem(name: Any) -> str | None:
     low, high = TABLE_NAME_LENGTH
     if not isinstance(name, str):
         return f"the table name must be a string, not {type(name).__name__}"
-    shown = repr(name) if len(name) <= 60 else f"{name[:40]!r}... ({len(name)} characters)"
+    shown = repr(name) if len(name) <= 60 else f"{name[:40]!r}..."
     if not low <= len(name) <= high:
         return f"table name {shown} has {len(name)} characters; DynamoDB needs {low} to {high}"
     if not TABLE_NAME_CHARS.fullmatch(name):
