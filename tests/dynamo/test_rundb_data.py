@@ -9,7 +9,16 @@ import time
 
 import boto3
 import pytest
-from dynamo_apps import ACCOUNT, EVENT, Rundb, build_stub_jar, free_port, make_app, pid_alive, port_is_free
+from dynamo_apps import (
+    ACCOUNT,
+    EVENT,
+    Rundb,
+    build_stub_jar,
+    free_port,
+    make_app,
+    pid_alive,
+    port_is_free,
+)
 
 SNAPSHOT = "shared-embedded-instance.json"
 

@@ -5,6 +5,7 @@ import ctypes
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import clean_env
@@ -106,12 +107,12 @@ def _without_bind_capability():
 
 def test_a_privileged_port_says_permission_denied(tmp_path):
     app = make_app(tmp_path / "svc")
-    start = int(open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read())
+    start = int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text())
     port = min(80, start - 1)
     assert port > 0, "this machine lets anyone bind every port"
     result = subprocess.run([sys.executable, "-m", "tight_tasks", "dynamo.rundb", "--port", str(port)], cwd=app,
                             capture_output=True, text=True, env=clean_env(), timeout=60,
-                            preexec_fn=_without_bind_capability(), check=False)  # noqa: PLW1509
+                            preexec_fn=_without_bind_capability(), check=False)
     error = one_line(result)
     assert f"Port {port} on 127.0.0.1: permission denied" in error and "--port N with N >= 1024" in error
     assert "already in use" not in error
