@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import fail, usage_error
+from .console import say
 from .engines import ENGINES, SHARED_DB, java_version, java_warning  # noqa: F401 - part of this API
 
 #: Held (``fcntl.flock``) by the rundb that owns ``dynamo_db/``'s data files; gone when it stops.
 LOCK = ".tight-rundb.lock"
-
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
 
 
 def _data_file(chosen) -> Path | None:
@@ -35,13 +32,13 @@ def _data_file(chosen) -> Path | None:
 @contextlib.contextmanager
 def _holding(data: Path | None, port: int) -> Iterator[None]:
     """Hold ``data``'s directory lock while the block runs (nothing to hold for memory only)."""
-    from .process import LockHeld, exclusive_lock
+    from .lockfile import LockHeld, exclusive
 
     with contextlib.ExitStack() as stack:
         if data is not None:
             try:
                 data.parent.mkdir(parents=True, exist_ok=True)
-                stack.enter_context(exclusive_lock(data.parent / LOCK, port=port, data=str(data)))
+                stack.enter_context(exclusive(data.parent / LOCK, port=port, data=str(data)))
             except LockHeld as exc:
                 holder = exc.holder
                 where = f"pid {holder.get('pid', '?')}" + (f", port {holder['port']}" if holder.get("port") else "")

@@ -1,18 +1,14 @@
-"""Processes and signals: stopping on Ctrl-C/SIGTERM, children that die with tight, one-at-a-time locks.
+"""Processes and signals: stopping on Ctrl-C/SIGTERM, children that die with tight (locks: lockfile.py).
 
 Only the stdlib is imported.
 """
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import signal
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 
 class StopRequested(BaseException):  # not an Exception: user code (model imports) must not swallow it
@@ -70,76 +66,3 @@ def die_with_parent():
         prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
     return set_pdeathsig
-
-
-# -- one process at a time ---------------------------------------------------------
-
-
-class LockHeld(Exception):
-    """Another live process holds the lock; ``holder`` is what it wrote (``pid`` and its own notes)."""
-
-    def __init__(self, path: Path, holder: dict[str, Any]):
-        self.path = path
-        self.holder = holder
-        super().__init__(f"{path} is held by pid {holder.get('pid', '?')}")
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = json.loads(os.read(fd, 4096).decode("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: str | os.PathLike, **notes: Any) -> Iterator[Path]:
-    """Hold ``path`` as a lock file while the block runs; :class:`LockHeld` if a live process holds it.
-
-    The operating system releases the lock when its process dies (even by
-    SIGKILL), so a lock file left behind never blocks anyone: only a running
-    holder does. The file records ``{"pid": ..., **notes}`` for the message a
-    second process prints, and is removed on exit.
-    """
-    path = Path(path)
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not _try_lock(fd):
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise LockHeld(path, holder)
-        try:  # the holder may have removed the file between our open and our lock: lock the current one
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps({"pid": os.getpid(), **notes}).encode("utf-8"))
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        os.close(fd)

@@ -187,19 +187,19 @@ def test_exclusive_lock(tmp_path):
     import subprocess
     import sys
 
-    from tight_tasks.process import LockHeld, exclusive_lock
+    from tight_tasks.lockfile import LockHeld, exclusive
 
     path = tmp_path / "x.lock"
     path.write_text('{"pid": 999999999}')  # a stale file from a dead process: no obstacle
-    with exclusive_lock(path, port=1):
+    with exclusive(path, port=1):
         assert json.loads(path.read_text()) == {"pid": os.getpid(), "port": 1}
         holder = subprocess.run([sys.executable, "-c", (
-            "import sys; from tight_tasks.process import LockHeld, exclusive_lock\n"
-            f"try:\n    exclusive_lock({str(path)!r}).__enter__()\nexcept LockHeld as e:\n"
+            "import sys; from tight_tasks.lockfile import LockHeld, exclusive\n"
+            f"try:\n    exclusive({str(path)!r}).__enter__()\nexcept LockHeld as e:\n"
             "    print(e.holder['pid']); sys.exit(3)\n")], capture_output=True, text=True, check=False)
         assert (holder.returncode, holder.stdout.strip()) == (3, str(os.getpid()))
-        with pytest.raises(LockHeld), exclusive_lock(path):
+        with pytest.raises(LockHeld), exclusive(path):
             pass
     assert not path.exists()
-    with exclusive_lock(path):
+    with exclusive(path):
         pass
