@@ -1,0 +1,116 @@
+"""Put the app on AWS with CloudFormation: functions, REST API, tables, IAM; and keep it there.
+
+``tight deploy`` (the default task), ``deploy.template``, ``deploy.status``,
+``deploy.delete``, ``deploy.logs``. The logic lives in :mod:`.template`
+(pure), :mod:`.changeset`, :mod:`.deployer`, :mod:`.report`; :mod:`.cloud`
+is the only module that imports boto3.
+"""
+from __future__ import annotations
+
+import sys
+
+from invoke import Collection, task
+
+from ..config import app_root, fail, settings
+
+#: The ``deploy:`` section of tight.yml.
+DEFAULTS = {"stage": "dev", "bucket": None, "region": None}
+
+STAGE_HELP = "Stage: letters, digits and '-' (default: deploy.stage in tight.yml, else dev)."
+REGION_HELP = "AWS region (default: AWS_REGION / the profile's region)."
+
+
+def _settings(c) -> tuple[dict, dict]:
+    """tight.yml's settings with its ``functions:`` section, and the ``deploy:`` section."""
+    values = settings(c)
+    values["functions"] = settings(c, "functions") or None
+    values["deploy"] = settings(c, "deploy", DEFAULTS)
+    return values, values["deploy"]
+
+
+def _terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def ask(question: str) -> bool:
+    """Ask on the terminal; only y/yes agrees."""
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+@task(
+    name="deploy",
+    default=True,
+    help={
+        "stage": STAGE_HELP,
+        "bucket": "S3 bucket for the code (default: deploy.bucket in tight.yml, else tight-deploy-ACCOUNT-REGION, "
+                  "created once).",
+        "region": REGION_HELP,
+        "yes": "Do not ask before changing the stack.",
+    },
+)
+def deploy_(c, stage=None, bucket=None, region=None, yes=False):
+    """Build the zip, upload it, and create or update the stack NAME-STAGE through a change set."""
+    root = app_root()
+    from .deployer import deploy as run
+
+    values, opts = _settings(c)
+    confirm = None if yes or not _terminal() else ask
+    run(root, values, stage or opts["stage"], bucket=bucket, region=region or opts["region"], confirm=confirm)
+
+
+@task(help={"stage": STAGE_HELP,
+            "output": "Where to write it (default builds/NAME-STAGE.template.yml; - for stdout)."})
+def template(c, stage=None, output=None):
+    """Write the app's CloudFormation template (tables, functions, role, logs, REST API)."""
+    import os
+
+    root = app_root()
+    from .deployer import write_template
+
+    values, opts = _settings(c)
+    output = os.path.abspath(output) if output and output != "-" else output
+    write_template(root, values, stage or opts["stage"], output)
+
+
+@task(help={"stage": STAGE_HELP, "region": REGION_HELP})
+def status(c, stage=None, region=None):
+    """Show the stack's status, API URL, functions (last modified, code sha256) and tables."""
+    app_root()
+    from .report import status as run
+
+    values, opts = _settings(c)
+    run(values, stage or opts["stage"], region=region or opts["region"])
+
+
+@task(help={"stage": "Stage to delete (required).", "region": REGION_HELP,
+            "yes": "Do not ask (needed when not on a terminal)."})
+def delete(c, stage=None, region=None, yes=False):
+    """Delete the stack NAME-STAGE (tables are kept: they say how to delete them)."""
+    app_root()
+    from .deployer import delete as run
+
+    if not stage:
+        raise fail("deploy.delete needs --stage: name the stage to delete (e.g. --stage dev).", code=2)
+    values, opts = _settings(c)
+    if not yes and not _terminal():
+        raise fail(f"deploy.delete asks before deleting: pass --yes to delete stage {stage} without asking.",
+                   code=2)
+    run(values, stage, region=region or opts["region"], confirm=None if yes else ask)
+
+
+@task(help={"name": "The function (app/functions/NAME).", "stage": STAGE_HELP, "region": REGION_HELP,
+            "since": "How far back: 30s, 10m (default), 2h, 1d.", "follow": "Keep printing new events (Ctrl-C stops)."})
+def logs(c, name, stage=None, since="10m", follow=False, region=None):
+    """Print a function's CloudWatch logs."""
+    root = app_root()
+    from .report import logs as run
+
+    values, opts = _settings(c)
+    run(root, values, name, stage or opts["stage"], since=since, follow=follow, region=region or opts["region"])
+
+
+ns = Collection("deploy", deploy_, template, status, delete, logs)
+ns.configure({"deploy": DEFAULTS})

@@ -1,0 +1,158 @@
+"""The one place that talks to AWS (boto3): S3, CloudFormation, Lambda, API Gateway, Logs, STS.
+
+:class:`Cloud` wraps a boto3 session (injectable, as is ``sleep``); every call
+goes through :meth:`Cloud.call`, which turns botocore's errors into one
+:class:`CloudError` saying what failed and what to try. The standard AWS
+environment applies: profile, region, credentials, ``AWS_ENDPOINT_URL``
+(LocalStack, moto's server).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+CREDENTIALS_HELP = ("set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+REGION_HELP = "pass --region, set AWS_REGION, or set a region in your AWS profile (`aws configure`)"
+
+
+class CloudError(Exception):
+    """An AWS call failed; ``str()`` is one line: what, why, what to try. ``code`` is AWS's error code."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class Cloud:
+    """AWS calls tight makes, over one boto3 session."""
+
+    def __init__(self, session: Any, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time):
+        self.session = session
+        self.sleep = sleep
+        self.clock = clock
+        self._clients: dict[str, Any] = {}
+        self._account: str | None = None
+
+    @classmethod
+    def connect(cls, region: str | None = None, profile: str | None = None, **kwargs: Any) -> Cloud:
+        """A :class:`Cloud` over a new boto3 session; fails at once without a region."""
+        import boto3
+        import botocore.exceptions as errors
+
+        try:
+            session = boto3.session.Session(region_name=region or None, profile_name=profile or None)
+        except errors.ProfileNotFound as exc:
+            raise CloudError(f"{exc}: {CREDENTIALS_HELP}.") from None
+        if not session.region_name:
+            raise CloudError(f"No AWS region is set: {REGION_HELP}.")
+        return cls(session, **kwargs)
+
+    @property
+    def region(self) -> str:
+        return self.session.region_name
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    def call(self, service: str, operation: str, **params: Any) -> Any:
+        """``client(service).<operation>(**params)``; failures become :class:`CloudError`."""
+        import botocore.exceptions as errors
+
+        try:
+            return getattr(self.client(service), operation)(**params)
+        except errors.NoCredentialsError:
+            raise CloudError(f"No AWS credentials found: {CREDENTIALS_HELP}.") from None
+        except errors.NoRegionError:
+            raise CloudError(f"No AWS region is set: {REGION_HELP}.") from None
+        except errors.ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code") or "Error"
+            message = " ".join(str(error.get("Message") or exc).split())
+            raise CloudError(f"{service} {operation} failed: {code}: {message}", code) from None
+        except errors.EndpointConnectionError as exc:
+            raise CloudError(f"Cannot reach AWS ({exc.kwargs.get('endpoint_url')}): check the network, "
+                             "AWS_ENDPOINT_URL and the region.") from None
+        except errors.BotoCoreError as exc:
+            raise CloudError(f"{service} {operation} failed: {' '.join(str(exc).split())[:500]}") from None
+
+    def pages(self, service: str, operation: str, key: str, **params: Any) -> Iterator[Any]:
+        """Every item under ``key`` of every page of a paginated call."""
+        token_in, token_out = {"cloudformation": ("NextToken", "NextToken"), "logs": ("nextToken", "nextToken"),
+                               "apigateway": ("position", "position")}[service]
+        while True:
+            page = self.call(service, operation, **params)
+            yield from page.get(key) or []
+            token = page.get(token_out)
+            if not token:
+                return
+            params[token_in] = token
+
+    # -- identity, S3 ---------------------------------------------------------------
+
+    def account_id(self) -> str:
+        if self._account is None:
+            self._account = self.call("sts", "get_caller_identity")["Account"]
+        return self._account
+
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            self.call("s3", "head_bucket", Bucket=bucket)
+        except CloudError as exc:
+            if exc.code in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            if exc.code in ("403", "AccessDenied"):
+                raise CloudError(f"S3 bucket {bucket} belongs to another account or denies access: "
+                                 "choose another with --bucket or deploy.bucket in tight.yml.", exc.code) from None
+            raise
+        return True
+
+    def create_bucket(self, bucket: str) -> None:
+        params: dict[str, Any] = {"Bucket": bucket}
+        if self.region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        self.call("s3", "create_bucket", **params)
+        self.call("s3", "put_public_access_block", Bucket=bucket, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.call("s3", "head_object", Bucket=bucket, Key=key)
+        except CloudError as exc:
+            if exc.code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def upload(self, bucket: str, key: str, body: Path | bytes) -> None:
+        data = body if isinstance(body, bytes) else Path(body).read_bytes()
+        self.call("s3", "put_object", Bucket=bucket, Key=key, Body=data)
+
+    def object_url(self, bucket: str, key: str) -> str:
+        """A path-style URL of an object, as CloudFormation's TemplateURL wants it."""
+        return f"{self.client('s3').meta.endpoint_url.rstrip('/')}/{bucket}/{key}"
+
+    # -- CloudFormation -------------------------------------------------------------
+
+    def stack(self, name: str) -> dict[str, Any] | None:
+        """The stack ``name`` (``describe_stacks``), or None when there is none."""
+        try:
+            stacks = self.call("cloudformation", "describe_stacks", StackName=name)["Stacks"]
+        except CloudError as exc:
+            if exc.code == "ValidationError" and "does not exist" in str(exc):
+                return None
+            raise
+        live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
+        return live[-1] if live else None
+
+    def stack_resources(self, name: str) -> list[dict[str, Any]]:
+        return list(self.pages("cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name))
+
+    def stack_events(self, name: str) -> list[dict[str, Any]]:
+        """The stack's events, newest first (one page: the recent ones)."""
+        return self.call("cloudformation", "describe_stack_events", StackName=name).get("StackEvents") or []

@@ -1,0 +1,198 @@
+"""``tight deploy`` and ``tight deploy.delete``: the steps, in order, over :class:`.cloud.Cloud`.
+
+Deploy: the template (fails before anything is uploaded), AWS credentials and
+region, the code bucket, the artifact (``generate.artifact``'s zip, refusing
+as it refuses) uploaded under its sha256, a change set (:mod:`.changeset`),
+confirmation, execution, then the API URL and the tables.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import fail
+from . import changeset
+from .cloud import Cloud, CloudError
+from .template import App, TemplateError, build, render, stack_name
+
+#: CloudFormation's limit on a template passed inline; a larger one goes through S3.
+TEMPLATE_BODY_LIMIT = 51200
+CODE_PREFIX = "tight"
+
+
+def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[App, str]:
+    """The app read for ``stage`` and its template as YAML text."""
+    from .inputs import read_app
+
+    app = read_app(root, settings, stage)
+    try:
+        return app, render(build(app))
+    except TemplateError as exc:
+        raise fail(f"Cannot make the template: {exc}.") from None
+
+
+def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: str | None,
+                   out: Callable[[str], None] = print) -> Path | None:
+    """Write the template to ``output`` (default ``builds/<name>-<stage>.template.yml``; ``-``: stdout)."""
+    app, text = make_template(root, settings, stage)
+    if output == "-":
+        out(text.rstrip("\n"))
+        return None
+    path = Path(output) if output else root / "builds" / f"{stack_name(app.name, app.stage)}.template.yml"
+    from ..schema import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise fail(f"Cannot write {path}: {exc.strerror or exc}; pick another --output.") from None
+    out(f"Wrote {path} ({len(text.splitlines())} lines; stack {stack_name(app.name, app.stage)}).")
+    return path
+
+
+def connect(region: str | None, cloud_factory: Callable[..., Cloud] | None = None) -> Cloud:
+    """A :class:`Cloud` whose credentials were checked (one call to STS)."""
+    try:
+        cloud = (cloud_factory or Cloud.connect)(region=region)
+        cloud.account_id()
+    except CloudError as exc:
+        raise fail(str(exc)) from None
+    return cloud
+
+
+def code_bucket(cloud: Cloud, bucket: str | None, out: Callable[[str], None]) -> str:
+    """The named bucket (which must exist), or tight's bucket for the account and region, created once."""
+    if bucket:
+        if not cloud.bucket_exists(bucket):
+            raise CloudError(f"S3 bucket {bucket} does not exist: create it, or leave out --bucket and "
+                             "deploy.bucket so tight creates its own.")
+        return bucket
+    bucket = f"tight-deploy-{cloud.account_id()}-{cloud.region}"
+    if cloud.bucket_exists(bucket):
+        out(f"Code bucket: {bucket}")
+    else:
+        cloud.create_bucket(bucket)
+        out(f"Created S3 bucket {bucket} for code and templates; later deploys reuse it "
+            "(choose your own with --bucket or deploy.bucket in tight.yml).")
+    return bucket
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def upload_code(cloud: Cloud, bucket: str, app_name: str, zip_path: Path, out: Callable[[str], None]) -> str:
+    """Upload the zip as ``tight/<app>/<sha256>.zip`` unless it is there; returns the key."""
+    key = f"{CODE_PREFIX}/{app_name}/{sha256_file(zip_path)}.zip"
+    if cloud.object_exists(bucket, key):
+        out(f"Code s3://{bucket}/{key} is already uploaded.")
+    else:
+        cloud.upload(bucket, key, zip_path)
+        out(f"Uploaded s3://{bucket}/{key}")
+    return key
+
+
+def template_source(cloud: Cloud, bucket: str, app: App, text: str) -> dict[str, str]:
+    """``template_body=`` for a small template, else ``template_url=`` of a copy uploaded to S3."""
+    if len(text.encode()) <= TEMPLATE_BODY_LIMIT:
+        return {"template_body": text}
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    key = f"{CODE_PREFIX}/{app.name}/templates/{app.stage}-{digest}.yml"
+    if not cloud.object_exists(bucket, key):
+        cloud.upload(bucket, key, text.encode())
+    return {"template_url": cloud.object_url(bucket, key)}
+
+
+def api_url_of(cloud: Cloud, stack_id: str, stage: str) -> str | None:
+    from .restapi import API, api_url
+
+    for resource in cloud.stack_resources(stack_id):
+        if resource.get("LogicalResourceId") == API and resource.get("PhysicalResourceId"):
+            return api_url(resource["PhysicalResourceId"], cloud.region, stage)
+    return None
+
+
+def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -> None:
+    url = api_url_of(cloud, stack_id, app.stage)
+    if url:
+        out(f"API: {url}")
+    tables = [spec["TableName"] for spec in app.tables]
+    out(f"Tables: {', '.join(tables)}" if tables else "Tables: none (the app has no models)")
+
+
+def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | None = None,
+           region: str | None = None, confirm: Callable[[str], bool] | None = None,
+           out: Callable[[str], None] = print, cloud_factory: Callable[..., Cloud] | None = None) -> str:
+    """Create or update the stack ``<name>-<stage>``; returns the final status (or ``"UNCHANGED"``).
+
+    ``confirm(question)`` is asked before executing (None: don't ask).
+    """
+    from ..artifact import build_artifact
+
+    app, text = make_template(root, settings, stage)
+    cloud = connect(region, cloud_factory)
+    stack = stack_name(app.name, app.stage)
+    try:
+        bucket = code_bucket(cloud, bucket or (settings.get("deploy") or {}).get("bucket"), out)
+        zip_path = build_artifact(root, dict(settings), echo=out)
+        key = upload_code(cloud, bucket, app.name, zip_path, out)
+        plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key},
+                              description=f"tight deploy of {app.name} ({app.stage})",
+                              delete_hint=f"tight deploy.delete --stage {app.stage}",
+                              **template_source(cloud, bucket, app, text))
+        for line in changeset.describe(plan):
+            out(line)
+        if plan.nothing_to_do:
+            if plan.stack_id:
+                summary(cloud, app, plan.stack_id, out)
+            return "UNCHANGED"
+        if confirm is not None and not confirm(f"Deploy these changes to {stack} in {cloud.region}?"):
+            cloud.call("cloudformation", "delete_change_set", ChangeSetName=plan.change_set)
+            raise fail("Not deployed: the change set was discarded.")
+        status = changeset.apply(cloud, plan, out)
+        out(f"Stack {stack} is {status} ({cloud.region}).")
+        summary(cloud, app, plan.stack_id or stack, out)
+        return status
+    except CloudError as exc:
+        raise fail(str(exc)) from None
+    except changeset.DeployFailed as exc:
+        raise fail(str(exc)) from None
+
+
+def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
+           confirm: Callable[[str], bool] | None = None, out: Callable[[str], None] = print,
+           cloud_factory: Callable[..., Cloud] | None = None) -> list[str]:
+    """Delete the stack ``<name>-<stage>``; returns the tables it kept (DeletionPolicy: Retain)."""
+    from .inputs import check_name, check_stage
+
+    stage, name = check_stage(stage), check_name(settings)
+    stack = stack_name(name, stage)
+    cloud = connect(region, cloud_factory)
+    try:
+        existing = cloud.stack(stack)
+        if existing is None:
+            raise fail(f"No stack {stack} in {cloud.region}: nothing to delete.")
+        stack_id = existing["StackId"]
+        tables = sorted(r["PhysicalResourceId"] for r in cloud.stack_resources(stack_id)
+                        if r.get("ResourceType") == "AWS::DynamoDB::Table" and r.get("PhysicalResourceId"))
+        if confirm is not None and not confirm(f"Delete stack {stack} in {cloud.region} (its functions, API, "
+                                               "role and logs; tables are kept)?"):
+            raise fail(f"Not deleted: stack {stack} is unchanged.")
+        since = changeset.latest_event(cloud, stack_id)
+        cloud.call("cloudformation", "delete_stack", StackName=stack_id)
+        status, events = changeset.follow(cloud, stack_id, since, out, lambda s: not s.endswith("_IN_PROGRESS"))
+    except CloudError as exc:
+        raise fail(str(exc)) from None
+    if status != "DELETE_COMPLETE":
+        raise fail(changeset.failure_block(stack, status, events).replace("Deploy of", "Deleting"))
+    out(f"Deleted stack {stack} ({cloud.region}).")
+    if tables:
+        out(f"Kept {len(tables)} table{'s' if len(tables) != 1 else ''} with their data (DeletionPolicy: Retain): "
+            f"{', '.join(tables)}")
+        out(f"Delete one by hand with: aws dynamodb delete-table --region {cloud.region} --table-name {tables[0]}")
+    return tables

@@ -1,0 +1,124 @@
+"""What a stage's template is made of, read from the app: the I/O half of ``deploy.template``.
+
+* settings: ``name``, ``runtime``, ``architecture`` of tight.yml, the
+  functions (``app/functions/*/handler.py``) with their ``functions:``
+  settings and routes (one reader: :mod:`tight.dev.routes`);
+* the environment: the keys of ``env.dist.yml``, overridden by an optional
+  ``env.<stage>.yml``, plus ``NAME`` and ``STAGE`` -- never ``env.yml``
+  (the laptop's) and never values from the shell;
+* the tables: every model's ``table_spec``, the models imported with that
+  environment, so ``os.environ['STAGE']`` in a model is the deployed stage.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import fail, usage_error
+from .template import App
+
+STAGE = re.compile(r"[A-Za-z0-9-]{1,32}")
+APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,99}")
+ARCHITECTURES = {"x86_64": "x86_64", "aarch64": "arm64"}
+
+
+def check_stage(stage: Any) -> str:
+    stage = str(stage or "")
+    if not STAGE.fullmatch(stage):
+        raise usage_error(f"--stage {stage!r} is not a stage name: use 1 to 32 letters, digits and '-' "
+                          "(it names the stack, the tables and the API stage).")
+    return stage
+
+
+def check_name(settings: Mapping[str, Any]) -> str:
+    name = settings.get("name")
+    if not name:
+        raise fail("tight.yml has no name: add `name: my-service` (it names the stack, functions and tables).")
+    name = str(name)
+    if not APP_NAME.fullmatch(name):
+        raise fail(f"App name {name!r} in tight.yml cannot name a CloudFormation stack: use letters, digits and "
+                   "'-', starting with a letter.")
+    return name
+
+
+def stage_environment(root: Path, name: str, stage: str) -> dict[str, str]:
+    """env.dist.yml < env.<stage>.yml, plus NAME and STAGE, as the strings Lambda gets."""
+    from tight.core.env import ENV_DIST, EnvFileError, as_environ, read_mapping
+
+    try:
+        values = {**read_mapping(root / ENV_DIST), **read_mapping(root / f"env.{stage}.yml")}
+    except EnvFileError as exc:
+        raise fail(f"{exc}; fix the file and retry.") from None
+    values.update(NAME=name, STAGE=stage)
+    return {str(key): as_environ(value) for key, value in sorted(values.items())}
+
+
+@contextlib.contextmanager
+def environment_of(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, and models imported afresh; both restored after."""
+    saved = {key: os.environ.get(key) for key in values}
+    cached = {k: m for k, m in sys.modules.items() if k == "app.models" or k.startswith("app.models.")}
+    for key in cached:
+        del sys.modules[key]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        for key in [k for k in sys.modules if k == "app.models" or k.startswith("app.models.")]:
+            del sys.modules[key]
+        sys.modules.update(cached)
+
+
+def stage_tables(root: Path, environment: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``table_spec`` of every model, imported with the stage's environment."""
+    from tight.core.models import (
+        ModelError,
+        ModelImportError,
+        discover_models,
+        table_spec,
+    )
+
+    with environment_of(environment):
+        try:
+            models = discover_models(root)
+            return [table_spec(model) for model in models]
+        except ModelImportError as exc:
+            raise fail(f"Cannot import model {exc}.") from None
+        except ModelError as exc:
+            raise fail(f"{exc}.") from None
+
+
+def functions_and_routes(root: Path, config: Mapping[str, Any]) -> tuple[dict[str, dict], list]:
+    """Settings of every function and the HTTP routes (``config``: tight.yml's mapping)."""
+    from tight.dev.routes import FunctionsConfigError, function_settings, routes
+    from tight.providers.aws.lambda_app.app import function_names
+
+    names = function_names(root)
+    try:
+        return function_settings(config, names), routes(config, names)
+    except FunctionsConfigError as exc:
+        raise fail(f"{exc}.") from None
+
+
+def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
+    """The :class:`App` of the app at ``root`` for ``stage`` (``settings``: tight.yml, with its ``functions``)."""
+    from ..vendor import lambda_target
+
+    stage = check_stage(stage)
+    name = check_name(settings)
+    target = lambda_target(settings.get("runtime") or "python3.12", settings.get("architecture") or "x86_64")
+    environment = stage_environment(root, name, stage)
+    functions, routes = functions_and_routes(root, {"functions": settings.get("functions")})
+    return App(name=name, stage=stage, runtime=target.runtime, architecture=ARCHITECTURES[target.arch],
+               environment=environment, tables=stage_tables(root, environment), functions=functions,
+               routes=routes)

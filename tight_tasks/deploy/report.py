@@ -1,0 +1,112 @@
+"""``tight deploy.status`` and ``tight deploy.logs``: what is deployed, and what it logged (reads only)."""
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import fail, usage_error
+from .cloud import Cloud, CloudError
+from .template import log_group_name, stack_name
+
+SINCE = re.compile(r"(\d+)([smhd])")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def code_hex(code_sha256: str) -> str:
+    """Lambda's base64 CodeSha256 as hex (what ``sha256sum`` prints for the zip)."""
+    try:
+        return base64.b64decode(code_sha256).hex()
+    except (ValueError, TypeError):
+        return str(code_sha256)
+
+
+def status(settings: Mapping[str, Any], stage: str, region: str | None = None, out: Callable[[str], None] = print,
+           cloud_factory: Callable[..., Cloud] | None = None) -> dict[str, Any]:
+    """Print the stack's status, API URL, functions (last modified, code sha256) and tables."""
+    from .deployer import api_url_of, connect
+    from .inputs import check_name, check_stage
+
+    stage, name = check_stage(stage), check_name(settings)
+    stack = stack_name(name, stage)
+    cloud = connect(region, cloud_factory)
+    try:
+        found = cloud.stack(stack)
+        if found is None:
+            raise fail(f"No stack {stack} in {cloud.region}: deploy it with `tight deploy --stage {stage}`.")
+        resources = cloud.stack_resources(found["StackId"])
+        out(f"Stack {stack}: {found['StackStatus']} ({cloud.region}), "
+            f"last changed {found.get('LastUpdatedTime') or found.get('CreationTime')}")
+        url = api_url_of(cloud, found["StackId"], stage)
+        out(f"API: {url}" if url else "API: none (no HTTP routes)")
+        report: dict[str, Any] = {"status": found["StackStatus"], "api": url, "functions": {}, "tables": {}}
+        for resource in sorted(resources, key=lambda r: r.get("PhysicalResourceId") or ""):
+            physical = resource.get("PhysicalResourceId")
+            if resource.get("ResourceType") == "AWS::Lambda::Function" and physical:
+                config = cloud.call("lambda", "get_function_configuration", FunctionName=physical)
+                report["functions"][physical] = config
+                out(f"Function {physical}: {config.get('Runtime')}, {config.get('MemorySize')} MB, "
+                    f"modified {config.get('LastModified')}, code sha256 {code_hex(config.get('CodeSha256', ''))}")
+            elif resource.get("ResourceType") == "AWS::DynamoDB::Table" and physical:
+                table = cloud.call("dynamodb", "describe_table", TableName=physical)["Table"]
+                report["tables"][physical] = table
+                out(f"Table {physical}: {table.get('TableStatus')}, {table.get('ItemCount', 0)} items")
+    except CloudError as exc:
+        raise fail(str(exc)) from None
+    return report
+
+
+def since_ms(since: str, now: float) -> int:
+    """``10m`` / ``2h`` / ``1d`` / ``30s`` before ``now``, in epoch milliseconds."""
+    match = SINCE.fullmatch(str(since).strip())
+    if not match:
+        raise usage_error(f"--since {since!r} is not a duration: use a number and s, m, h or d (10m, 2h, 1d).")
+    return int((now - int(match.group(1)) * UNITS[match.group(2)]) * 1000)
+
+
+def _line(event: Mapping[str, Any]) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event.get("timestamp", 0) / 1000))
+    return f"{when} {str(event.get('message', '')).rstrip()}"
+
+
+def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, since: str = "10m",
+         follow: bool = False, region: str | None = None, out: Callable[[str], None] = print,
+         cloud_factory: Callable[..., Cloud] | None = None) -> int:
+    """Print the function's CloudWatch log events since ``since`` (and new ones with ``follow``); returns the count."""
+    from tight.providers.aws.lambda_app.app import function_names
+
+    from .deployer import connect
+    from .inputs import check_name, check_stage
+
+    stage, name = check_stage(stage), check_name(settings)
+    names = function_names(root)
+    if function not in names:
+        raise usage_error(f"No function {function!r} in app/functions (functions: {', '.join(names) or 'none'}).")
+    cloud = connect(region, cloud_factory)
+    group = log_group_name(name, stage, function)
+    start = since_ms(since, cloud.clock())
+    seen: set[str] = set()
+    count = 0
+    try:
+        while True:
+            events = list(cloud.pages("logs", "filter_log_events", "events", logGroupName=group, startTime=start))
+            for event in sorted(events, key=lambda e: (e.get("timestamp", 0), e.get("eventId", ""))):
+                if event.get("eventId") in seen:
+                    continue
+                seen.add(event.get("eventId"))
+                start = max(start, int(event.get("timestamp", 0)))
+                out(_line(event))
+                count += 1
+            if not follow:
+                return count
+            cloud.sleep(2)
+    except CloudError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise fail(f"No log group {group} in {cloud.region}: deploy with `tight deploy --stage {stage}` "
+                       "first.") from None
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        return count

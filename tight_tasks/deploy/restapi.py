@@ -1,0 +1,88 @@
+"""The REST API (API Gateway v1) part of the template: routes -> resources, methods, a deployment.
+
+Every route of the shared route table (``tight.dev.routes``) becomes an
+``ANY`` method with an ``AWS_PROXY`` integration on its resource path (one
+``AWS::ApiGateway::Resource`` per path segment, shared between routes); a
+function with routes gets the ``AWS::Lambda::Permission`` that lets the API
+invoke it. The ``AWS::ApiGateway::Deployment``'s logical id carries a digest
+of the API, so a change of routes makes a new deployment of the stage (a
+deployment is otherwise never redone by CloudFormation). Pure: no I/O.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .template import PARTITION, App, Parts, logical_id
+
+API = "Api"
+ROOT = {"Fn::GetAtt": [API, "RootResourceId"]}
+
+
+def api_url(api_id: str, region: str, stage: str) -> str:
+    """The invoke URL of a REST API's stage (what the ``ApiUrl`` output says)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}/"
+
+
+def _resources(paths: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``({logical id: resource}, {path: its ResourceId value})`` for every prefix of ``paths``."""
+    resources: dict[str, Any] = {}
+    ids: dict[str, Any] = {"/": ROOT}
+    for path in paths:
+        segments = [s for s in path.split("/") if s]
+        for depth in range(1, len(segments) + 1):
+            here = "/" + "/".join(segments[:depth])
+            if here in ids:
+                continue
+            parent = "/" + "/".join(segments[:depth - 1])
+            key = logical_id("ApiPath", here, digest=True)
+            resources[key] = {"Type": "AWS::ApiGateway::Resource",
+                              "Properties": {"RestApiId": {"Ref": API}, "ParentId": ids[parent],
+                                             "PathPart": segments[depth - 1]}}
+            ids[here] = {"Ref": key}
+    return resources, ids
+
+
+def _method(resource_id: Any, function: str) -> dict[str, Any]:
+    uri = (f"{PARTITION}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/"
+           f"${{{logical_id('Function', function)}.Arn}}/invocations")
+    return {"Type": "AWS::ApiGateway::Method",
+            "Properties": {"RestApiId": {"Ref": API}, "ResourceId": resource_id, "HttpMethod": "ANY",
+                           "AuthorizationType": "NONE",
+                           "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST",
+                                           "Uri": {"Fn::Sub": uri}}}}
+
+
+def _permission(function: str) -> dict[str, Any]:
+    return {"Type": "AWS::Lambda::Permission",
+            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
+                           "FunctionName": {"Fn::GetAtt": [logical_id("Function", function), "Arn"]},
+                           "SourceArn": {"Fn::Sub": f"{PARTITION}:execute-api:${{AWS::Region}}:"
+                                                    f"${{AWS::AccountId}}:${{{API}}}/*"}}}
+
+
+def api_parts(app: App) -> Parts:
+    """The REST API of ``app.routes`` (nothing when the app has no routes)."""
+    routes = sorted(app.routes, key=lambda r: (r.path, r.function))
+    if not routes:
+        return Parts()
+    resources, ids = _resources([r.path for r in routes])
+    methods = {logical_id("ApiAny", route.path, digest=True): _method(ids[route.path], route.function) for route in routes}
+    api = {"Type": "AWS::ApiGateway::RestApi",
+           "Properties": {"Name": f"{app.name}-{app.stage}",
+                          "Description": f"{app.name} ({app.stage} stage), deployed by tight",
+                          "EndpointConfiguration": {"Types": ["REGIONAL"]}}}
+    digest = hashlib.sha256(json.dumps([resources, methods], sort_keys=True).encode()).hexdigest()[:10]
+    deployment = {"Type": "AWS::ApiGateway::Deployment", "DependsOn": sorted(methods),
+                  "Properties": {"RestApiId": {"Ref": API}, "StageName": app.stage,
+                                 "Description": f"routes {digest}"}}
+    parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment})
+    for function in sorted({r.function for r in routes}):
+        parts.resources[logical_id("ApiInvoke", function)] = _permission(function)
+    parts.outputs["ApiUrl"] = {
+        "Description": "Invoke URL of the REST API",
+        "Value": {"Fn::Sub": f"https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{app.stage}/"},
+    }
+    return parts
