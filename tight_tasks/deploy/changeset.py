@@ -155,11 +155,13 @@ def _event_line(event: Mapping[str, Any]) -> str:
     return text + (f": {' '.join(str(reason).split())}" if reason else "")
 
 
-def failure_block(stack: str, status: str, events: list[Mapping[str, Any]]) -> str:
-    """The message of a failed stack operation: the status, then each failing resource event."""
+def failure_block(stack: str, status: str, events: list[Mapping[str, Any]], error: str = "",
+                  what: str = "Deploy of") -> str:
+    """The message of a failed stack operation: the status, each failing resource event, the error."""
     failed = [e for e in events if str(e.get("ResourceStatus", "")).endswith("_FAILED")]
-    lines = [f"Deploy of stack {stack} failed: the stack is {status}."]
-    lines += [_event_line(e) for e in failed] or ["  (no failing resource events were reported)"]
+    lines = [f"{what} stack {stack} failed: the stack is {status}."]
+    lines += [_event_line(e) for e in failed]
+    lines += [f"  {error}"] if error else [] if failed else ["  (no failing resource events were reported)"]
     return "\n".join(lines)
 
 
@@ -199,12 +201,12 @@ def apply(cloud: Cloud, plan: Plan, out: Callable[[str], None] = print) -> str:
     """Execute the plan's change set and follow it; returns the final status or raises :class:`DeployFailed`."""
     since = latest_event(cloud, plan.stack_id)
     try:
-        cloud.call("cloudformation", "execute_change_set", ChangeSetName=plan.change_set)
+        cloud.call("cloudformation", "execute_change_set", once=True, ChangeSetName=plan.change_set)
     except CloudError as exc:
         events = [e for e in cloud.stack_events(plan.stack_id) if e.get("EventId") != since] if plan.stack_id else []
         stack = cloud.stack(plan.stack_id or plan.stack)
         status = stack["StackStatus"] if stack else "not created"
-        raise DeployFailed(f"{failure_block(plan.stack, status, events)}\n  {exc}") from None
+        raise DeployFailed(failure_block(plan.stack, status, events, str(exc))) from None
     status, events = follow(cloud, plan.stack_id or plan.stack, since, out,
                             lambda s: not s.endswith("_IN_PROGRESS"))
     if status not in SETTLED_OK:

@@ -25,6 +25,18 @@ class CloudError(Exception):
         self.code = code
 
 
+def _unparsed(text: str) -> str:
+    """A botocore error in one line; an error body botocore could not parse (a JSON error where
+    XML was expected, as emulators send) is shown as its type and message."""
+    import re
+
+    kind = re.search(r'"__type": "(?:[^"#]*#)?([^"]+)"', text)
+    message = re.search(r'"message": "([^"]*)"', text, re.IGNORECASE)
+    if kind and message:
+        return f"{kind.group(1)}: {message.group(1)}"
+    return " ".join(text.split())[:500]
+
+
 class Cloud:
     """AWS calls tight makes, over one boto3 session."""
 
@@ -33,17 +45,23 @@ class Cloud:
         self.session = session
         self.sleep = sleep
         self.clock = clock
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
         self._account: str | None = None
 
     @classmethod
     def connect(cls, region: str | None = None, profile: str | None = None, **kwargs: Any) -> Cloud:
-        """A :class:`Cloud` over a new boto3 session; fails at once without a region."""
+        """A :class:`Cloud` over a new boto3 session; fails at once without a region.
+
+        The region: ``region``, else ``AWS_REGION`` (as the AWS CLI reads it; botocore reads only
+        ``AWS_DEFAULT_REGION``), else ``AWS_DEFAULT_REGION`` or the profile's.
+        """
+        import os
+
         import boto3
         import botocore.exceptions as errors
 
         try:
-            session = boto3.session.Session(region_name=region or None, profile_name=profile or None)
+            session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None, profile_name=profile or None)
         except errors.ProfileNotFound as exc:
             raise CloudError(f"{exc}: {CREDENTIALS_HELP}.") from None
         if not session.region_name:
@@ -54,17 +72,27 @@ class Cloud:
     def region(self) -> str:
         return self.session.region_name
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service)
-        return self._clients[service]
+    def client(self, service: str, once: bool = False) -> Any:
+        """The boto3 client of ``service``; ``once``: one that never retries (for calls that must not repeat)."""
+        if (service, once) not in self._clients:
+            config = None
+            if once:
+                from botocore.config import Config
 
-    def call(self, service: str, operation: str, **params: Any) -> Any:
-        """``client(service).<operation>(**params)``; failures become :class:`CloudError`."""
+                config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+            self._clients[service, once] = self.session.client(service, config=config)
+        return self._clients[service, once]
+
+    def call(self, service: str, operation: str, once: bool = False, **params: Any) -> Any:
+        """``client(service).<operation>(**params)``; failures become :class:`CloudError`.
+
+        ``once``: no retries (executing a change set twice is not the same as once).
+        """
         import botocore.exceptions as errors
+        from botocore.parsers import ResponseParserError
 
         try:
-            return getattr(self.client(service), operation)(**params)
+            return getattr(self.client(service, once), operation)(**params)
         except errors.NoCredentialsError:
             raise CloudError(f"No AWS credentials found: {CREDENTIALS_HELP}.") from None
         except errors.NoRegionError:
@@ -77,8 +105,8 @@ class Cloud:
         except errors.EndpointConnectionError as exc:
             raise CloudError(f"Cannot reach AWS ({exc.kwargs.get('endpoint_url')}): check the network, "
                              "AWS_ENDPOINT_URL and the region.") from None
-        except errors.BotoCoreError as exc:
-            raise CloudError(f"{service} {operation} failed: {' '.join(str(exc).split())[:500]}") from None
+        except (errors.BotoCoreError, ResponseParserError) as exc:
+            raise CloudError(f"{service} {operation} failed: {_unparsed(str(exc))}") from None
 
     def pages(self, service: str, operation: str, key: str, **params: Any) -> Iterator[Any]:
         """Every item under ``key`` of every page of a paginated call."""

@@ -189,7 +189,7 @@ def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
     except CloudError as exc:
         raise fail(str(exc)) from None
     if status != "DELETE_COMPLETE":
-        raise fail(changeset.failure_block(stack, status, events).replace("Deploy of", "Deleting"))
+        raise fail(changeset.failure_block(stack, status, events, what="Deleting"))
     out(f"Deleted stack {stack} ({cloud.region}).")
     if tables:
         out(f"Kept {len(tables)} table{'s' if len(tables) != 1 else ''} with their data (DeletionPolicy: Retain): "

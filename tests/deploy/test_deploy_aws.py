@@ -1,0 +1,295 @@
+# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
+"""`tight deploy` and friends against moto's server: what really gets created, updated and deleted."""
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import clean_env, run_tight
+from deploy_support import (  # noqa: F401  (fixtures)
+    REGION,
+    app_copy,
+    aws,
+    aws_env,
+    cfn_lint,
+    deploy_app,
+    deployed,
+    moto_endpoint,
+    tight_aws,
+)
+
+ACCOUNT = "123456789012"
+#: Resource types moto's CloudFormation really creates (DESIGN.md, round-2 facts).
+CREATED_BY_MOTO = {
+    "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Permission",
+    "AWS::Logs::LogGroup", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Deployment",
+}
+
+
+def template_of(root: Path, stage: str) -> dict:
+    result = run_tight("deploy.template", "--stage", stage, "--output", "-", cwd=root, env=clean_env())
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def zip_sha256(root: Path) -> bytes:
+    return hashlib.sha256((root / "builds" / "shop.zip").read_bytes()).digest()
+
+
+def stack_resources(aws, stack: str) -> dict[str, dict]:
+    summaries = aws("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    return {r["LogicalResourceId"]: r for r in summaries}
+
+
+# -- the template ---------------------------------------------------------------------------
+
+
+def test_template_of_the_generated_app_passes_cfn_lint(deploy_app, tmp_path):
+    out = tmp_path / "t.yml"
+    result = run_tight("deploy.template", "--stage", "test", "--output", str(out), cwd=deploy_app, env=clean_env())
+    assert result.returncode == 0, result.stderr
+    assert f"Wrote {out}" in result.stdout
+    linted = cfn_lint(out)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert linted.stdout == ""
+    template = yaml.safe_load(out.read_text())
+    assert {r["Type"] for r in template["Resources"].values()} <= CREATED_BY_MOTO
+    assert "*id0" not in out.read_text()  # no YAML aliases: CloudFormation rejects them
+
+
+# -- first deploy ---------------------------------------------------------------------------
+
+
+def test_every_resource_in_the_template_exists_after_deploy(deployed, deploy_app, aws):
+    assert "Stack shop-test is CREATE_COMPLETE" in deployed.stdout
+    template = template_of(deploy_app, "test")
+    created = stack_resources(aws, "shop-test")
+    for logical, resource in template["Resources"].items():
+        assert logical in created, logical
+        assert created[logical]["ResourceType"] == resource["Type"]
+    assert "" not in created  # moto lists a skipped resource type with an empty id
+    # checked through their own services, too
+    functions = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
+    assert {"shop-test-hello", "shop-test-users"} <= functions
+    groups = {g["logGroupName"]: g for g in aws("logs").describe_log_groups()["logGroups"]}
+    assert groups["/aws/lambda/shop-test-hello"]["retentionInDays"] == 30
+    assert groups["/aws/lambda/shop-test-users"]["retentionInDays"] == 14
+    tables = aws("dynamodb").list_tables()["TableNames"]
+    assert {"shop-test-accounts", "shop-test-events"} <= set(tables)
+
+
+def test_functions_are_configured_from_tight_yml_and_the_stage_env(deployed, deploy_app, aws):
+    client = aws("lambda")
+    sha = base64.b64encode(zip_sha256(deploy_app)).decode()
+    expected_env = {"CI": "false", "GREETING": "hi from test", "NAME": "shop", "RETRIES": "3", "STAGE": "test"}
+    for name, memory, timeout in (("hello", 512, 10), ("users", 256, 30)):
+        config = client.get_function_configuration(FunctionName=f"shop-test-{name}")
+        assert config["Handler"] == f"app_index.{name}"
+        assert config["Runtime"] == "python3.12"
+        assert config["Architectures"] == ["x86_64"]
+        assert (config["MemorySize"], config["Timeout"]) == (memory, timeout)
+        # never env.yml (SECRET, "laptop"), never the shell (CI=true, GREETING=from the shell)
+        assert config["Environment"]["Variables"] == expected_env
+        assert config["CodeSha256"] == sha
+        assert config["Role"].startswith(f"arn:aws:iam::{ACCOUNT}:role/")
+
+
+def test_tables_match_the_models(deployed, deploy_app, aws):
+    from tight_tasks.config import read_app_config
+    from tight_tasks.deploy.inputs import read_app
+
+    app = read_app(deploy_app, read_app_config(deploy_app / "tight.yml"), "test")
+    assert sorted(spec["TableName"] for spec in app.tables) == ["shop-test-accounts", "shop-test-events"]
+    client = aws("dynamodb")
+    for spec in app.tables:
+        table = client.describe_table(TableName=spec["TableName"])["Table"]
+        assert table["KeySchema"] == spec["KeySchema"]
+        assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == spec["AttributeDefinitions"]
+        assert sorted(i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])) == \
+            sorted(i["IndexName"] for i in spec.get("GlobalSecondaryIndexes", []))
+        assert sorted(i["IndexName"] for i in table.get("LocalSecondaryIndexes", [])) == \
+            sorted(i["IndexName"] for i in spec.get("LocalSecondaryIndexes", []))
+    events = client.describe_table(TableName="shop-test-events")["Table"]
+    assert events["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert events["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 4
+    assert "shop-test-accounts" in deployed.stdout and "shop-test-events" in deployed.stdout
+
+
+def test_role_policy_names_only_the_apps_tables_and_log_groups(deployed, aws):
+    iam = aws("iam")
+    role = stack_resources(aws, "shop-test")["FunctionRole"]["PhysicalResourceId"]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert names == ["shop-test-functions"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+    if isinstance(document, str):  # moto returns the document as a Python repr
+        document = ast.literal_eval(document)
+    resources = {tuple(s["Action"]): s["Resource"] for s in document["Statement"]}
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
+    dynamo = next(v for k, v in resources.items() if k[0].startswith("dynamodb:"))
+    assert sorted(dynamo) == sorted([f"{table}/shop-test-accounts", f"{table}/shop-test-accounts/index/*",
+                                     f"{table}/shop-test-events", f"{table}/shop-test-events/index/*"])
+    logs = resources[("logs:CreateLogStream", "logs:PutLogEvents")]
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda"
+    assert sorted(logs) == [f"{group}/shop-test-hello:*", f"{group}/shop-test-users:*"]
+    assert all("*" not in action for actions in resources for action in actions)
+
+
+def test_api_integrations_point_at_the_functions(deployed, aws):
+    client = aws("apigateway")
+    api_id = stack_resources(aws, "shop-test")["Api"]["PhysicalResourceId"]
+    assert f"API: https://{api_id}.execute-api.{REGION}.amazonaws.com/test/" in deployed.stdout
+    routes = {}
+    for resource in client.get_resources(restApiId=api_id)["items"]:
+        if "ANY" in resource.get("resourceMethods", {}):
+            integration = client.get_integration(restApiId=api_id, resourceId=resource["id"], httpMethod="ANY")
+            assert integration["type"] == "AWS_PROXY"
+            assert integration["httpMethod"] == "POST"
+            routes[resource["path"]] = integration["uri"].split(":function:")[1].split("/")[0]
+    assert routes == {"/hello": "shop-test-hello", "/hello/{proxy+}": "shop-test-hello",
+                      "/users": "shop-test-users", "/users/{id}": "shop-test-users"}
+    assert [s["stageName"] for s in client.get_stages(restApiId=api_id)["item"]] == ["test"]
+    for name in ("hello", "users"):
+        policy = aws("lambda").get_policy(FunctionName=f"shop-test-{name}")["Policy"]
+        assert "apigateway.amazonaws.com" in policy
+        assert f":{api_id}/*" in policy
+
+
+# -- redeploys ------------------------------------------------------------------------------
+
+
+def test_redeploy_without_changes_changes_nothing(deployed, deploy_app, aws, tight_aws):
+    client = aws("lambda")
+    before = {n: client.get_function_configuration(FunctionName=f"shop-test-{n}") for n in ("hello", "users")}
+    events = aws("cloudformation").describe_stack_events(StackName="shop-test")["StackEvents"]
+    result = tight_aws("deploy", "--stage", "test", cwd=deploy_app)
+    assert result.returncode == 0, result.stderr
+    assert "nothing to change" in result.stdout
+    assert "is already uploaded" in result.stdout
+    assert "UPDATE" not in result.stdout
+    after = {n: client.get_function_configuration(FunctionName=f"shop-test-{n}") for n in ("hello", "users")}
+    for name in before:
+        assert after[name]["CodeSha256"] == before[name]["CodeSha256"]
+        assert after[name]["LastModified"] == before[name]["LastModified"]
+    assert aws("cloudformation").describe_stack_events(StackName="shop-test")["StackEvents"] == events
+    left = aws("cloudformation").list_change_sets(StackName="shop-test")["Summaries"]
+    assert [c for c in left if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the empty one was deleted
+
+
+def test_code_change_and_redeploy_updates_the_code(app_copy, aws, tight_aws):
+    first = tight_aws("deploy", "--stage", "change", cwd=app_copy)
+    assert first.returncode == 0, first.stderr
+    old = aws("lambda").get_function_configuration(FunctionName="shop-change-hello")["CodeSha256"]
+    handler = app_copy / "app" / "functions" / "hello" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    second = tight_aws("deploy", "--stage", "change", cwd=app_copy)
+    assert second.returncode == 0, second.stderr
+    assert "~ parameters: CodeKey" in second.stdout
+    assert "Stack shop-change is UPDATE_COMPLETE" in second.stdout
+    new = aws("lambda").get_function_configuration(FunctionName="shop-change-hello")["CodeSha256"]
+    assert new != old
+    assert new == base64.b64encode(zip_sha256(app_copy)).decode()
+
+
+# -- status, logs, delete ---------------------------------------------------------------------
+
+
+def test_status_shows_stack_api_functions_and_tables(deployed, deploy_app, aws, tight_aws):
+    result = tight_aws("deploy.status", "--stage", "test", cwd=deploy_app)
+    assert result.returncode == 0, result.stderr
+    api_id = stack_resources(aws, "shop-test")["Api"]["PhysicalResourceId"]
+    assert result.stdout.startswith("Stack shop-test: CREATE_COMPLETE") or "Stack shop-test: UPDATE_COMPLETE" \
+        in result.stdout
+    assert f"API: https://{api_id}.execute-api.{REGION}.amazonaws.com/test/" in result.stdout
+    sha = zip_sha256(deploy_app).hex()
+    for name in ("hello", "users"):
+        assert f"Function shop-test-{name}: python3.12" in result.stdout
+        assert f"shop-test-{name}: python3.12" in result.stdout and f"code sha256 {sha}" in result.stdout
+    assert "Table shop-test-accounts: ACTIVE" in result.stdout
+    assert "Table shop-test-events: ACTIVE" in result.stdout
+
+
+def test_logs_prints_the_functions_recent_events(deployed, deploy_app, aws, tight_aws):
+    logs = aws("logs")
+    group = "/aws/lambda/shop-test-hello"
+    logs.create_log_stream(logGroupName=group, logStreamName="2026/11/26/[$LATEST]abc")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="2026/11/26/[$LATEST]abc", logEvents=[
+        {"timestamp": now - 3 * 3600 * 1000, "message": "START RequestId: old"},
+        {"timestamp": now - 1000, "message": "START RequestId: recent\n"},
+        {"timestamp": now, "message": "END RequestId: recent"},
+    ])
+    result = tight_aws("deploy.logs", "hello", "--stage", "test", cwd=deploy_app)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == ["START RequestId: recent", "END RequestId: recent"]
+    longer = tight_aws("deploy.logs", "hello", "--stage", "test", "--since", "4h", cwd=deploy_app)
+    assert "START RequestId: old" in longer.stdout
+    unknown = tight_aws("deploy.logs", "nope", "--stage", "test", cwd=deploy_app)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "No function 'nope' in app/functions (functions: hello, users)."
+    bad = tight_aws("deploy.logs", "hello", "--since", "yesterday", cwd=deploy_app)
+    assert bad.returncode == 2 and "--since 'yesterday' is not a duration" in bad.stderr
+
+
+def test_delete_removes_the_stack_and_keeps_the_tables(app_copy, aws, tight_aws):
+    assert tight_aws("deploy", "--stage", "gone", cwd=app_copy).returncode == 0
+    refused = tight_aws("deploy.delete", "--stage", "gone", cwd=app_copy)
+    assert refused.returncode == 2
+    assert "pass --yes" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert aws("cloudformation").describe_stacks(StackName="shop-gone")["Stacks"]
+    result = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=app_copy)
+    assert result.returncode == 0, result.stderr
+    assert "Deleted stack shop-gone" in result.stdout
+    assert "Kept 2 tables with their data (DeletionPolicy: Retain): shop-gone-accounts, shop-gone-events" \
+        in result.stdout
+    assert f"aws dynamodb delete-table --region {REGION} --table-name shop-gone-accounts" in result.stdout
+    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-gone"} == {"DELETE_COMPLETE"}
+    functions = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
+    assert not {"shop-gone-hello", "shop-gone-users"} & functions
+    assert {"shop-gone-accounts", "shop-gone-events"} <= set(aws("dynamodb").list_tables()["TableNames"])
+    again = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=app_copy)
+    assert again.returncode == 1 and "No stack shop-gone" in again.stderr
+
+
+# -- failures and errors ----------------------------------------------------------------------
+
+
+def test_a_failing_resource_is_reported_and_exits_1(deploy_app, aws, tight_aws):
+    aws("dynamodb").create_table(
+        TableName="shop-clash-accounts", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    result = tight_aws("deploy", "--stage", "clash", cwd=deploy_app)
+    assert result.returncode == 1
+    assert "Deploy of stack shop-clash failed" in result.stderr
+    assert "execute_change_set failed: ResourceInUseException: Table already exists: shop-clash-accounts" \
+        in result.stderr
+    assert "COMPLETE (" not in result.stdout and "API:" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("drop, message", [
+    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "No AWS credentials found: set AWS_PROFILE"),
+    (("AWS_REGION",), "No AWS region is set: pass --region, set AWS_REGION"),
+])
+def test_no_credentials_or_no_region_is_one_line(deploy_app, moto_endpoint, drop, message):
+    env = {k: v for k, v in aws_env(moto_endpoint).items() if k not in drop}
+    result = run_tight("deploy", "--stage", "test", cwd=deploy_app, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Built" not in result.stdout  # nothing was built or uploaded before the check
+
+
+def test_bad_stage_is_a_usage_error(deploy_app, tight_aws):
+    result = tight_aws("deploy", "--stage", "my_stage", cwd=deploy_app)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("--stage 'my_stage' is not a stage name: use 1 to 32 letters, digits and '-' "
+                                     "(it names the stack, the tables and the API stage).")
