@@ -108,8 +108,8 @@ def plan(cloud: Cloud, stack: str, parameters: Mapping[str, str], template_body:
     try:
         created = cloud.call(
             "cloudformation", "create_change_set", StackName=stack, ChangeSetType=kind,
-            ChangeSetName=f"tight-{int(cloud.clock() * 1000)}", Description=description[:1024],
-            Capabilities=["CAPABILITY_IAM"], **source,
+            ChangeSetName=f"tight-{int(cloud.clock() * 1000)}", Capabilities=["CAPABILITY_IAM"], **source,
+            **({"Description": description[:1024]} if description else {}),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())])
     except CloudError as exc:
         if any(text in str(exc) for text in NO_CHANGES):

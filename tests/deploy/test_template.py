@@ -1,0 +1,227 @@
+"""The deploy template as a pure function, and the stage's inputs read from an app (no AWS)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+import yaml
+from invoke.exceptions import Exit
+
+from tight.dev.routes import function_settings, routes
+from tight_tasks.deploy import inputs, restapi
+from tight_tasks.deploy.template import (
+    POLICY_LIMIT,
+    App,
+    TemplateError,
+    build,
+    function_name,
+    logical_id,
+    render,
+)
+
+
+def table(name: str, gsi: bool = False) -> dict:
+    spec = {"TableName": name, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    if gsi:
+        spec["GlobalSecondaryIndexes"] = [{"IndexName": "by-id", "KeySchema": spec["KeySchema"],
+                                           "Projection": {"ProjectionType": "ALL"}}]
+    return spec
+
+
+def make_app(functions=("hello",), config=None, tables=(), stage="dev", environment=None, name="shop") -> App:
+    config = config or {}
+    return App(name=name, stage=stage, runtime="python3.12", architecture="arm64",
+               environment=environment or {"NAME": name, "STAGE": stage},
+               tables=[table(t) for t in tables], functions=function_settings(config, functions),
+               routes=routes(config, functions))
+
+
+def of_type(template: dict, kind: str) -> dict:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_function_resources_follow_settings():
+    config = {"functions": {"hello": {"memory": 1024, "timeout": 5, "log_retention": 90}}}
+    template = build(make_app(("hello", "users"), config, environment={"NAME": "shop", "STAGE": "dev", "A": "1"}))
+    hello = template["Resources"]["FunctionHello"]["Properties"]
+    assert hello["FunctionName"] == "shop-dev-hello"
+    assert hello["Handler"] == "app_index.hello"
+    assert (hello["Runtime"], hello["Architectures"]) == ("python3.12", ["arm64"])
+    assert (hello["MemorySize"], hello["Timeout"]) == (1024, 5)
+    assert hello["Environment"] == {"Variables": {"A": "1", "NAME": "shop", "STAGE": "dev"}}
+    assert hello["Code"] == {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}}
+    users = template["Resources"]["FunctionUsers"]["Properties"]
+    assert (users["MemorySize"], users["Timeout"]) == (256, 30)
+    logs = of_type(template, "AWS::Logs::LogGroup")
+    assert {v["Properties"]["LogGroupName"]: v["Properties"]["RetentionInDays"] for v in logs.values()} == \
+        {"/aws/lambda/shop-dev-hello": 90, "/aws/lambda/shop-dev-users": 14}
+    assert template["Resources"]["FunctionHello"]["DependsOn"] == ["LogsHello"]
+
+
+def test_tables_are_retained_and_only_they_are_in_the_policy():
+    template = build(make_app(tables=("shop-dev-accounts", "shop-dev-orders")))
+    tables = of_type(template, "AWS::DynamoDB::Table")
+    assert sorted(tables) == ["TableAccounts", "TableOrders"]  # the same logical id in every stage
+    for resource in tables.values():
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    statements = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    dynamo = [s for s in statements if s["Action"][0].startswith("dynamodb:")]
+    assert len(dynamo) == 1
+    arns = [r["Fn::Sub"].rsplit(":", 1)[1] for r in dynamo[0]["Resource"]]
+    assert arns == ["table/shop-dev-accounts", "table/shop-dev-accounts/index/*",
+                    "table/shop-dev-orders", "table/shop-dev-orders/index/*"]
+    assert not any(a.endswith(("*Item", ":*")) for a in dynamo[0]["Action"] if a != "dynamodb:*")
+    assert "dynamodb:*" not in dynamo[0]["Action"]
+
+
+def test_no_models_no_dynamodb_statement_and_no_routes_no_api():
+    config = {"functions": {"worker": {"path": "/w"}}}
+    with_api = build(make_app(("worker",), config))
+    assert "Api" in with_api["Resources"] and "ApiUrl" in with_api["Outputs"]
+    statements = with_api["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in statements] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+    bare = build(make_app(()))
+    assert "Outputs" not in bare
+    assert of_type(bare, "AWS::ApiGateway::RestApi") == {}
+
+
+def test_api_tree_shares_parents_and_each_route_invokes_its_function():
+    config = {"functions": {"users": {"path": ["/", "/v1/users", "/v1/users/{id}"]}, "orders": {}}}
+    template = build(make_app(("orders", "users"), config))
+    resources = of_type(template, "AWS::ApiGateway::Resource")
+    parts = sorted(r["Properties"]["PathPart"] for r in resources.values())
+    assert parts == ["orders", "users", "v1", "{id}", "{proxy+}"]  # /v1 once, though two routes use it
+    methods = of_type(template, "AWS::ApiGateway::Method")
+    assert len(methods) == 5
+    root = [m for m in methods.values() if m["Properties"]["ResourceId"] == restapi.ROOT]
+    assert len(root) == 1
+    assert "${FunctionUsers.Arn}" in root[0]["Properties"]["Integration"]["Uri"]["Fn::Sub"]
+    for method in methods.values():
+        assert method["Properties"]["HttpMethod"] == "ANY"
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
+    permissions = of_type(template, "AWS::Lambda::Permission")
+    assert sorted(p["Properties"]["FunctionName"]["Fn::GetAtt"][0] for p in permissions.values()) == \
+        ["FunctionOrders", "FunctionUsers"]
+    (deployment,) = of_type(template, "AWS::ApiGateway::Deployment").values()
+    assert deployment["Properties"]["StageName"] == "dev"
+    assert sorted(deployment["DependsOn"]) == sorted(methods)
+
+
+def test_a_route_change_makes_a_new_deployment_and_nothing_else_does():
+    def deployment_id(app: App) -> str:
+        return next(iter(of_type(build(app), "AWS::ApiGateway::Deployment")))
+
+    base = deployment_id(make_app(("a", "b")))
+    assert deployment_id(make_app(("a", "b"), environment={"NAME": "shop", "STAGE": "dev", "X": "1"})) == base
+    assert deployment_id(make_app(("a", "b"), {"functions": {"a": {"memory": 512}}})) == base
+    assert deployment_id(make_app(("a", "b"), {"functions": {"a": {"path": "/alpha"}}})) != base
+    assert deployment_id(make_app(("a", "b", "c"))) != base
+
+
+def test_big_apps_keep_the_policy_under_iams_limit():
+    names = [f"fn{i:03d}" for i in range(100)]
+    app = make_app(tuple(names), tables=tuple(f"shop-dev-table{i:03d}" for i in range(100)))
+    template = build(app)
+    document = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert len(json.dumps(document, separators=(",", ":"))) < POLICY_LIMIT
+    resources = [r["Fn::Sub"] for s in document["Statement"] for r in s["Resource"]]
+    assert any(r.endswith(":table/shop-dev-*") for r in resources)
+    assert any(r.endswith(":log-group:/aws/lambda/shop-dev-*") for r in resources)
+    assert len(of_type(template, "AWS::Lambda::Function")) == 100
+
+
+@pytest.mark.parametrize("environment, message", [
+    ({"AWS_REGION": "x"}, "environment key AWS_REGION is reserved by Lambda"),
+    ({"1BAD": "x"}, "environment key '1BAD' is not usable on Lambda"),
+    ({"BIG": "x" * 5000}, "over Lambda's 4,096-byte limit"),
+])
+def test_unusable_environments_are_refused(environment, message):
+    with pytest.raises(TemplateError, match=message):
+        build(make_app(environment={"NAME": "shop", "STAGE": "dev", **environment}))
+
+
+def test_clashing_logical_ids_and_undeployable_types_are_errors():
+    with pytest.raises(TemplateError, match="the logical id LogsMyFn .*shop-dev-my_fn and .*shop-dev-myFn"):
+        build(make_app(("my_fn", "myFn")))
+    with pytest.raises(TemplateError, match="two models use the table name shop-dev-a"):
+        build(make_app(tables=("shop-dev-a", "shop-dev-a")))
+    app = make_app(("hello",))
+    odd = App(**{**app.__dict__, "functions": {"hello": {**app.functions["hello"], "type": "carrier_pigeon"}}})
+    with pytest.raises(TemplateError, match="function 'hello': type carrier_pigeon cannot be deployed yet"):
+        build(odd)
+
+
+def test_names_stay_within_limits_and_are_stable():
+    long = function_name("a" * 40, "production", "process_everything_now")
+    assert len(long) == 64 and long == function_name("a" * 40, "production", "process_everything_now")
+    assert function_name("shop", "dev", "hello") == "shop-dev-hello"
+    assert logical_id("Function", "my_controller") == "FunctionMyController"
+
+
+def test_render_is_yaml_without_aliases():
+    text = render(build(make_app(("a", "b"))))
+    assert "&id" not in text and "*id" not in text
+    assert yaml.safe_load(text)["AWSTemplateFormatVersion"] == "2010-09-09"
+
+
+# -- inputs: what the app says for a stage ---------------------------------------------------------
+
+MODEL = '''import os
+from flywheel import Field, Model
+
+
+class Account(Model):
+    __metadata__ = {'_name': f"{os.environ['NAME']}-{os.environ['STAGE']}-accounts-{os.environ['FLAVOUR']}"}
+    id = Field(type=str, hash_key=True)
+'''
+
+
+@pytest.fixture
+def app_root(tmp_path):
+    root = tmp_path / "shop"
+    (root / "app" / "models").mkdir(parents=True)
+    (root / "app" / "functions" / "hello").mkdir(parents=True)
+    (root / "app" / "functions" / "hello" / "handler.py").write_text("")
+    (root / "app" / "models" / "Account.py").write_text(MODEL)
+    (root / "tight.yml").write_text("name: shop\nruntime: python3.13\narchitecture: arm64\n")
+    (root / "env.dist.yml").write_text("STAGE: dev\nFLAVOUR: plain\nFLAG: true\nEMPTY:\n")
+    (root / "env.prod.yml").write_text("FLAVOUR: spicy\n")
+    (root / "env.yml").write_text("FLAVOUR: laptop\nSECRET: x\n")
+    return root
+
+
+def test_stage_environment_is_dist_then_stage_file_never_env_yml_or_shell(app_root, monkeypatch):
+    monkeypatch.setenv("FLAVOUR", "from-shell")
+    assert inputs.stage_environment(app_root, "shop", "prod") == \
+        {"EMPTY": "", "FLAG": "true", "FLAVOUR": "spicy", "NAME": "shop", "STAGE": "prod"}
+    assert inputs.stage_environment(app_root, "shop", "qa")["FLAVOUR"] == "plain"
+
+
+def test_models_are_evaluated_for_each_stage_and_the_process_is_left_as_it_was(app_root, monkeypatch):
+    monkeypatch.setenv("STAGE", "mine")
+    settings = {"name": "shop", "runtime": "python3.13", "architecture": "arm64"}
+    prod = inputs.read_app(app_root, settings, "prod")
+    qa = inputs.read_app(app_root, settings, "qa")
+    assert [t["TableName"] for t in prod.tables] == ["shop-prod-accounts-spicy"]
+    assert [t["TableName"] for t in qa.tables] == ["shop-qa-accounts-plain"]
+    assert (prod.runtime, prod.architecture) == ("python3.13", "arm64")
+    assert os.environ["STAGE"] == "mine" and "FLAVOUR" not in os.environ
+    assert "app.models.Account" not in sys.modules
+    assert list(prod.functions) == ["hello"] and [r.path for r in prod.routes] == ["/hello", "/hello/{proxy+}"]
+
+
+@pytest.mark.parametrize("stage", ["", "my_stage", "a/b", "x" * 33, "dev prod"])
+def test_bad_stages_are_usage_errors(stage):
+    with pytest.raises(Exit) as caught:
+        inputs.check_stage(stage)
+    assert caught.value.code == 2
+
+
+def test_unusable_app_names_and_function_settings_are_one_line_errors(app_root):
+    with pytest.raises(Exit, match="cannot name a CloudFormation stack"):
+        inputs.read_app(app_root, {"name": "my_shop"}, "dev")
+    with pytest.raises(Exit, match="function 'hello': memory must be a whole number"):
+        inputs.read_app(app_root, {"name": "shop", "functions": {"hello": {"memory": "lots"}}}, "dev")
