@@ -47,12 +47,14 @@ EXPECTED = [
     "app/functions/hello/handler.py",
     "app/models/__init__.py",
     "app/vendored/.tight-platform",
+    "app/vendored/somepkg-1.0.dist-info/METADATA",
     "app/vendored/somepkg/__init__.py",
     "app/vendored/somepkg/tests/__init__.py",
     "app/vendored/somepkg/tool.sh",
     "app_index.py",
     "env.dist.yml",
     "tight.yml",
+    "tight_env.json",
 ]
 
 
@@ -70,7 +72,7 @@ def app(tmp_path) -> Path:
     write(root / "env.dist.yml", "STAGE: dev\n")
     write(root / "env.yml", "STAGE: dev\nSECRET: s3cr3t\n")
     write(root / "app_index.py", APP_INDEX)
-    write(root / "requirements-vendor.txt", "flywheel\n")
+    write(root / "requirements-vendor.txt", "somepkg>=1\nboto3  # provided by Lambda\n")
     write(root / "conftest.py")
     write(root / "tests" / "test_app.py")
     for rel in ["app/__init__.py", "app/functions/__init__.py", "app/functions/hello/__init__.py",
@@ -78,6 +80,7 @@ def app(tmp_path) -> Path:
         write(root / rel)
     write(root / "app/functions/hello/handler.py", HANDLER)
     write(root / "app/vendored/.tight-platform", "python3.12 x86_64\n")
+    write(root / "app/vendored/somepkg-1.0.dist-info/METADATA", "Name: somepkg\nVersion: 1.0\n")
     write(root / "app/functions/hello/__pycache__/handler.cpython-312.pyc", "bytecode")
     write(root / "app/vendored/somepkg/mod.pyc", "bytecode")
     write(root / "app/tests/test_unit.py")
@@ -224,6 +227,7 @@ def test_vendored_artifact_runs_with_only_stdlib_and_boto3(app, tmp_path):
     env = {k: v for k, v in clean_env().items() if not k.startswith(("PIP_", "UV_"))}
     env.update(PIP_CONFIG_FILE=os.devnull, UV_NO_CONFIG="1", UV_CACHE_DIR=str(tmp_path / "uv-cache"))
     shutil.rmtree(app / "app" / "vendored")
+    write(app / "requirements-vendor.txt", "flywheel\n")
     installed = run_tight("pip.install", "--requirements", "--no-index", "--find-links", str(wheelhouse),
                           cwd=app, env=env)
     assert installed.returncode == 0, installed.stdout + installed.stderr
@@ -237,13 +241,14 @@ def test_vendored_artifact_runs_with_only_stdlib_and_boto3(app, tmp_path):
     runtime = lambda_runtime_dir(tmp_path)
     event = {"httpMethod": "GET", "path": "/hello", "headers": {}, "queryStringParameters": {"name": "lambda"}}
     code = (
-        "import json, sys\n"
+        "import json, os, sys\n"
         f"sys.path[:0] = [{str(unpacked)!r}, {str(runtime)!r}]\n"
         "import app_index\n"
         f"response = app_index.hello({event!r}, {{}})\n"
         "mods = {m: getattr(sys.modules.get(m), '__file__', None) for m in "
         "('tight', 'flywheel', 'dynamo3', 'six', 'boto3', 'yaml', 'pytest', 'invoke')}\n"
-        "print(json.dumps({'response': response, 'modules': mods}))\n"
+        "print(json.dumps({'response': response, 'modules': mods, 'stage': os.environ.get('STAGE'), "
+        "'secret': os.environ.get('SECRET'), 'name': os.environ.get('NAME')}))\n"
     )
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
@@ -254,6 +259,7 @@ def test_vendored_artifact_runs_with_only_stdlib_and_boto3(app, tmp_path):
     assert data["response"]["statusCode"] == 200, data
     body = json.loads(data["response"]["body"])
     assert body["hello"] == "lambda" and body["engine"] == "Engine"
+    assert (data["stage"], data["name"], data["secret"]) == ("dev", "my-service", None), "env.dist.yml, not env.yml"
     modules = data["modules"]
     for name in ("tight", "flywheel", "dynamo3", "six"):
         assert modules[name].startswith(str(unpacked / "app" / "vendored")), modules
