@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -120,19 +119,6 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_schemas(root: Path, app_settings: dict | None = None, check: bool = False, fmt: str = "yaml",
                   prune: bool = False, out=print) -> dict[str, list[Path]]:
     """Write (or with ``check`` compare) ``schemas/dynamo/<table suffix>.<yml|json>``.
@@ -170,6 +156,8 @@ def write_schemas(root: Path, app_settings: dict | None = None, check: bool = Fa
                        "run `tight dynamo.generateschema" + (" --prune" if stale else "") + "`.")
         out(f"{rel(folder)} is up to date ({len(wanted)} table{'s' if len(wanted) != 1 else ''}).")
         return {"written": [], "unchanged": unchanged, "stale": [], "removed": []}
+
+    from .files import write_atomic
 
     for path, text in sorted(changed.items()):
         write_atomic(path, text)
