@@ -191,7 +191,8 @@ def test_a_syntax_error_is_a_502_until_fixed(served):
         while time.monotonic() < deadline and requests.get(f"{base}/echo").status_code == 200:
             time.sleep(0.05)
         assert requests.get(f"{base}/echo").status_code == 502
-        assert "SyntaxError" in server.wait_for_line("502 for GET /echo: echo: cannot import app_index")
+        assert "SyntaxError" in server.wait_for_line(
+            "502 for GET /echo: echo: cannot import app/functions/echo/handler.py")
     finally:
         handler.write_text(good + "\n# fixed\n", encoding="utf-8")
     deadline = time.monotonic() + 20

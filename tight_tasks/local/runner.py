@@ -87,6 +87,7 @@ class LocalApp:
         self.lock = threading.RLock()
         self.module: ModuleType | None = None
         self.load_error: str | None = None
+        self.function_errors: dict[str, str] = {}
         self.names: list[str] = []
         self.settings: dict[str, dict[str, Any]] = {}
         self.table = RouteTable([])
@@ -109,20 +110,29 @@ class LocalApp:
         self.names = names
 
     def load(self) -> None:
-        """(Re)import ``app_index``; an import failure is kept in :attr:`load_error` (requests get 502)."""
+        """(Re)import ``app_index`` and every function's handler.
+
+        Failures are kept, not raised: :attr:`load_error` (app_index) or
+        :attr:`function_errors` (one handler) make those requests answer 502.
+        """
         with self.lock:
             purge_modules()
-            self.module, self.load_error = None, None
+            self.module, self.load_error, self.function_errors = None, None, {}
             if str(self.root) not in sys.path[:1]:
                 sys.path.insert(0, str(self.root))
             importlib.invalidate_caches()
             try:
                 self.module = importlib.import_module("app_index")
-            except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
+            except Exception as exc:  # noqa: BLE001 - a syntax error or anything else in user code
                 self.load_error = f"cannot import app_index: {type(exc).__name__}: {exc}"
                 traceback.print_exc(file=self.err)
+            for name in self.names if self.module is not None else ():
+                try:  # the runtime imports handlers lazily: import them now, for the banner and fast requests
+                    getattr(self.module, name)
+                except Exception as exc:  # noqa: BLE001
+                    self.function_errors[name] = (f"cannot import app/functions/{name}/handler.py: "
+                                                  f"{type(exc).__name__}: {exc}")
+                    traceback.print_exc(file=self.err)
             self.stale = False
 
     def start(self) -> None:
@@ -161,6 +171,8 @@ class LocalApp:
             self.reload_if_stale()
             if self.module is None:
                 raise AppError(self.load_error or "app_index is not loaded")
+            if function in self.function_errors:
+                raise AppError(self.function_errors[function])
             handler = getattr(self.module, function, None)
             if not callable(handler):
                 raise AppError(f"app_index has no function {function!r} (functions: {', '.join(self.names)})")
