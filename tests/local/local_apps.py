@@ -54,14 +54,16 @@ HANDLERS = {
                 response["multiValueHeaders"] = {"Set-Cookie": ["a=1; Path=/", "b=2; HttpOnly"]}
             return response
         ''',
-    # Proxy responses API Gateway refuses.
+    # Ends the process as Lambda's runtime sees it: API Gateway answers 502.
     "broken": '''\
+        import sys
+
         import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
 
 
         @lambda_proxy.get
         def get_handler():
-            return {"statusCode": 200, "body": "fine", "cookies": "not-a-list"}
+            sys.exit("disk on fire")
         ''',
     "accounts": '''\
         import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
@@ -91,7 +93,7 @@ HANDLERS = {
             account = db.query(Account).filter(id=path_parameters["id"]).first()
             if account is None:
                 return {"statusCode": 404, "body": {"missing": path_parameters["id"]}}
-            return {"body": {"id": account.id, "owner": account.owner}}
+            return {"statusCode": 200, "body": {"id": account.id, "owner": account.owner}}
         ''',
     "version": '''\
         import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
@@ -99,7 +101,7 @@ HANDLERS = {
 
         @lambda_proxy.get
         def get_handler():
-            return {"body": {"version": "one"}}
+            return {"statusCode": 200, "body": {"version": "one"}}
         ''',
 }
 

@@ -103,7 +103,9 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
             response = app.call(function, event)
         except AppError as exc:
             raise fail(f"{function}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - the function crashed
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the function crashed or called sys.exit
             traceback.print_exc(file=err)
             raise fail(f"{function} raised {type(exc).__name__}: {exc}") from None
     pretty = out.isatty() if hasattr(out, "isatty") else False

@@ -195,7 +195,9 @@ class LocalApp:
                 result = self.call(function, event)
             except AppError as exc:
                 return gateway.bad_gateway(f"{function}: {exc}"), function
-            except Exception as exc:  # noqa: BLE001 - the function crashed: API Gateway answers 502
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - crashed or exited: API Gateway answers 502
                 traceback.print_exc(file=self.err)
                 return gateway.bad_gateway(f"{function} raised {type(exc).__name__}: {exc}"), function
             return gateway.http_response(result, self.payload), function
