@@ -16,13 +16,11 @@ on :func:`reset`):
 """
 from __future__ import annotations
 
-import calendar
-import datetime
-import decimal
-import ipaddress
 import os
-from typing import Any
-from urllib.parse import urlsplit
+
+TYPE_CHECKING = False  # nothing beyond os at import: this module loads on every cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal"})
@@ -49,6 +47,9 @@ def is_local(url: str | None) -> bool:
     """True for an endpoint on this machine (loopback address or localhost name)."""
     if not url:
         return False
+    import ipaddress
+    from urllib.parse import urlsplit
+
     host = (urlsplit(url).hostname or "").lower()
     if host in LOCAL_HOSTS or host.endswith(".localhost"):
         return True
@@ -165,46 +166,8 @@ def forget() -> None:
     _engine = _session = None
 
 
-# -- flywheel datetime fix -----------------------------------------------------------
-
-_EPOCH = datetime.datetime(1970, 1, 1)
-_MICRO = decimal.Decimal(1_000_000)
-
-
-def _to_microseconds(value: Any) -> int:
-    if not isinstance(value, decimal.Decimal):
-        value = decimal.Decimal(str(value))
-    return int((value * _MICRO).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
-
-
-def _datetime_dump(self, value: datetime.datetime) -> decimal.Decimal:
-    seconds = calendar.timegm(value.utctimetuple())
-    return decimal.Decimal(seconds) + decimal.Decimal(value.microsecond).scaleb(-6)
-
-
-def _datetime_load(self, value: Any) -> datetime.datetime:
-    from flywheel.fields.types import UTC
-
-    dt = _EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))
-    return dt if self.naive else dt.replace(tzinfo=UTC)
-
-
-def _date_load(self, value: Any) -> datetime.date:
-    return (_EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))).date()
-
-
 def patch_flywheel() -> None:
-    """Make flywheel 0.5.4 datetime/date fields load on every Python 3 (idempotent).
+    """Make flywheel 0.5.4 datetime/date fields load on every Python 3 (see :mod:`.flywheel_fix`)."""
+    from tight.providers.aws.clients import flywheel_fix
 
-    flywheel loads them with ``datetime.utcfromtimestamp(Decimal)``, a TypeError on
-    current Pythons (and deprecated since 3.12). Values are stored exactly as before
-    (seconds since the epoch, microsecond precision); loading is exact arithmetic.
-    """
-    from flywheel.fields import types
-
-    if getattr(types.DateTimeType, "_tight_patched", False):
-        return
-    types.DateTimeType.ddb_dump = _datetime_dump
-    types.DateTimeType.ddb_load = _datetime_load
-    types.DateType.ddb_load = _date_load
-    types.DateTimeType._tight_patched = True
+    flywheel_fix.patch()

@@ -112,12 +112,16 @@ def preflight(headers, methods: Iterable[str]) -> Response:
     return response
 
 
-def decorate(response: Response, headers) -> None:
-    """Add the CORS headers of an actual (non-preflight) response, unless the handler set its own."""
+def decorate(response: Response, request) -> None:
+    """Add the CORS headers of an actual (non-preflight) response to ``request``, unless the handler
+    set its own."""
     policy = _settings
     if policy is None or response.has("Access-Control-Allow-Origin"):
         return
-    allowed = policy.allowed_origin(headers.get("origin"))
+    if policy.origins == (ANY,) and not policy.credentials and not policy.expose_headers:
+        response.set("Access-Control-Allow-Origin", ANY)  # the default: no need to read the request
+        return
+    allowed = policy.allowed_origin(request.headers.get("origin"))
     if ANY not in policy.origins or policy.credentials:
         response.add_vary("Origin")
     if allowed is None:

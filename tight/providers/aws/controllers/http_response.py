@@ -16,18 +16,20 @@ Unknown top-level keys are dropped with a warning in the log, never sent.
 """
 from __future__ import annotations
 
-import base64
-import datetime
-import decimal
 import json
-import logging
 from collections.abc import Mapping
-from http import HTTPStatus
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 from tight.providers.aws.events.http import ALB, FUNCTION_URL, HTTP_API
 
-LOG = logging.getLogger("tight.lambda_proxy")
+
+def _log():
+    import logging  # only when something is logged: not at cold start
+
+    return logging.getLogger('tight.lambda_proxy')
 
 KNOWN_KEYS = frozenset({"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "cookies",
                         "statusDescription"})
@@ -35,6 +37,9 @@ JSON = "application/json"
 
 
 def _json_default(value: Any) -> Any:
+    import datetime
+    import decimal
+
     if isinstance(value, decimal.Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (datetime.datetime, datetime.date)):
@@ -44,9 +49,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON (``{"hello":"world"}``); Decimals, datetimes and sets allowed."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(value)
 
 
 class Response:
@@ -96,18 +104,20 @@ def build(result: Any, defaults: Mapping[str, str]) -> Response:
         return response
     if not (isinstance(result, Mapping) and "statusCode" in result):
         result = {"statusCode": 200, "body": result}
-    unknown = sorted(str(k) for k in result if k not in KNOWN_KEYS)
-    if unknown:
-        LOG.warning("Dropped unknown response keys (not sent): %s", ", ".join(unknown))
+    if not KNOWN_KEYS.issuperset(result):
+        unknown = sorted(str(k) for k in result if k not in KNOWN_KEYS)
+        _log().warning("Dropped unknown response keys (not sent): %s", ", ".join(unknown))
     response = Response(int(result.get("statusCode") or 200))
     if result.get("statusDescription"):
         response.description = str(result["statusDescription"])
     for name, value in defaults.items():
         response.set(name, value)
-    for name, values in _items(result.get("multiValueHeaders")):
-        response.set(name, list(values) if isinstance(values, (list, tuple)) else values)
-    for name, value in _items(result.get("headers")):
-        response.set(name, value)
+    if "multiValueHeaders" in result:
+        for name, values in _items(result["multiValueHeaders"]):
+            response.set(name, list(values) if isinstance(values, (list, tuple)) else values)
+    if "headers" in result:
+        for name, value in _items(result["headers"]):
+            response.set(name, value)
     cookies = result.get("cookies")
     if isinstance(cookies, (list, tuple)):
         response.cookies.extend(str(c) for c in cookies)
@@ -123,6 +133,8 @@ def _set_body(response: Response, body: Any, encoded: bool) -> None:
     if body is None:
         response.body = ""
     elif isinstance(body, (bytes, bytearray)):
+        import base64
+
         response.body = base64.b64encode(bytes(body)).decode("ascii")
         response.base64 = True
     elif isinstance(body, str):
@@ -146,7 +158,7 @@ def render(response: Response, source: str, multi_value: bool = False) -> dict[s
             out["multiValueHeaders"] = values
         else:
             if len(response.cookies) > 1:
-                LOG.warning("ALB single-value headers mode sends one Set-Cookie; %d dropped "
+                _log().warning("ALB single-value headers mode sends one Set-Cookie; %d dropped "
                             "(turn on multi-value headers on the target group)", len(response.cookies) - 1)
             out["headers"] = {name: vals[-1] for name, vals in values.items()}
         out["body"] = response.body
@@ -171,6 +183,8 @@ def render(response: Response, source: str, multi_value: bool = False) -> dict[s
 
 
 def _phrase(status: int) -> str:
+    from http import HTTPStatus  # enum-heavy: ALB responses only
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -25,9 +25,11 @@ or read ``request.body``.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 from tight.providers.aws.controllers import cors, registry
 from tight.providers.aws.controllers.http_response import Response, build, dumps, render
@@ -54,7 +56,6 @@ __all__ = [
     "set_default_headers",
 ]
 
-LOG = logging.getLogger("tight.lambda_proxy")
 
 SOURCE = "http"  # API Gateway REST and HTTP APIs, Function URLs, ALB
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
@@ -65,6 +66,12 @@ _DEFAULT_HEADERS: dict[str, str] = {}
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}
 _ACCEPTS: dict[Callable[..., Any], tuple[str, ...]] = {}
 _VAR_KEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at cold start
+
+
+def _log():
+    import logging  # only when something is logged: not at cold start
+
+    return logging.getLogger('tight.lambda_proxy')
 
 
 class ResponseExit(BaseException):
@@ -171,6 +178,10 @@ def handlers(controller: str) -> dict[str, Callable[..., Any]]:
 # -- dispatch ----------------------------------------------------------------------
 
 def _arguments(request: Request, accepted: tuple[str, ...]) -> dict[str, Any]:
+    if accepted is ARGUMENTS:  # **kwargs: every argument (the body is decoded here)
+        return {"request": request, "event": request.event, "context": request.context, "body": request.body,
+                "path_parameters": request.path_parameters, "query_parameters": request.query,
+                "principal_id": request.principal_id}
     values = {}
     for name in accepted:
         if name == "request":
@@ -193,7 +204,7 @@ def _message(status: int, message: str, headers: Mapping[str, str] | None = None
 def _answer(request: Request, controller: str) -> Any:
     registered = _REGISTRY.get(controller, {})
     method = request.method
-    if cors.is_preflight(method, request.headers) and cors.settings() is not None:
+    if method == "OPTIONS" and cors.is_preflight(method, request.headers) and cors.settings() is not None:
         return cors.preflight(request.headers, [m for m in METHODS if m in registered])
     handler = registered.get(method) if method else None
     if handler is None:
@@ -209,7 +220,7 @@ def _answer(request: Request, controller: str) -> Any:
 
 def _respond(request: Request, result: Any) -> dict[str, Any]:
     response = result if isinstance(result, Response) else build(result, _DEFAULT_HEADERS)
-    cors.decorate(response, request.headers)
+    cors.decorate(response, request)
     return render(response, request.source, request.multi_value)
 
 
@@ -222,9 +233,9 @@ def error_response(event: Any, context: Any, status: int, message: str) -> dict[
 def dispatch(controller: str, event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
     """Call ``controller``'s handler for the event's method; always return a response
     shaped for the event's source."""
-    request = Request(event if isinstance(event, Mapping) else {}, context)
+    request = Request(event if type(event) is dict or isinstance(event, Mapping) else {}, context)
     try:
         return _respond(request, _answer(request, controller))
-    except Exception:
-        LOG.exception("Unhandled error in controller %r", controller)
+    except Exception:  # noqa: BLE001 - every failure becomes a logged 500
+        _log().exception("Unhandled error in controller %r", controller)
         return _respond(request, {"statusCode": 500, "body": dict(INTERNAL_ERROR)})

@@ -9,12 +9,15 @@ decorating a handler of a controller that already answers another source raises
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Dispatch = Callable[[str, Any, Any], Any]
 
 __all__ = ["SourceConflict", "controllers", "dispatcher", "forget", "register", "source"]
 
-Dispatch = Callable[[str, Any, Any], Any]
 
 _SOURCES: dict[str, tuple[str, Dispatch]] = {}
 

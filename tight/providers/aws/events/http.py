@@ -6,11 +6,12 @@ is read on first use, so a handler that never touches the body never decodes it.
 """
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ALB",
@@ -37,6 +38,8 @@ class BadRequest(Exception):
 
 
 def _mapping(value: Any) -> Mapping:
+    if type(value) is dict:  # the usual case, without the ABC check
+        return value
     return value if isinstance(value, Mapping) else {}
 
 
@@ -55,37 +58,59 @@ def event_format(event: Mapping[str, Any]) -> str:
 class Headers(Mapping):
     """Request headers, case-insensitive: ``headers.get('content-type')`` whatever the case on the wire.
 
-    ``headers[name]`` is the first value; :meth:`get_all` gives every value.
+    ``headers[name]`` is the value the event's ``headers`` map carries (for a header
+    sent twice, REST gives the last, HTTP APIs the values comma-joined); ALB in
+    multi-value mode, which has no such map, gives the first. :meth:`get_all` gives
+    every value. Indexed on first use.
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_index", "_multi", "_multi_index", "_single")
 
     def __init__(self, single: Any = None, multi: Any = None):
-        values: dict[str, tuple[str, list[str]]] = {}
-        for name, items in _mapping(multi).items():
-            if isinstance(items, (list, tuple)) and items:
-                values[str(name).lower()] = (str(name), [str(v) for v in items])
-        for name, value in _mapping(single).items():
-            if value is not None and str(name).lower() not in values:
-                values[str(name).lower()] = (str(name), [str(value)])
-        self._values = values
+        self._single = _mapping(single)
+        self._multi = _mapping(multi)
+        self._index: dict[str, tuple[str, str]] | None = None
+        self._multi_index: dict[str, list[str]] | None = None
+
+    def _values(self) -> dict[str, tuple[str, str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for name, values in self._multi.items():
+                if isinstance(values, (list, tuple)) and values:
+                    index[str(name).lower()] = (str(name), str(values[0]))
+            for name, value in self._single.items():
+                if value is not None:
+                    index[str(name).lower()] = (str(name), str(value))
+            self._index = index
+        return index
 
     def __getitem__(self, name: str) -> str:
-        return self._values[str(name).lower()][1][0]
+        return self._values()[str(name).lower()][1]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self._values().get(str(name).lower())
+        return default if found is None else found[1]
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._values.values())
+        return (name for name, _ in self._values().values())
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._values())
 
     def __contains__(self, name: object) -> bool:
-        return str(name).lower() in self._values
+        return str(name).lower() in self._values()
 
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name`` (empty list when absent)."""
-        found = self._values.get(str(name).lower())
-        return list(found[1]) if found else []
+        if self._multi_index is None:
+            self._multi_index = {str(k).lower(): [str(v) for v in values] for k, values in self._multi.items()
+                                 if isinstance(values, (list, tuple))}
+        found = self._multi_index.get(str(name).lower())
+        if found:
+            return list(found)
+        single = self.get(name)
+        return [] if single is None else [single]
 
     def __repr__(self) -> str:
         return f"Headers({dict(self.items())!r})"
@@ -133,16 +158,16 @@ class Request:
         self.event = event
         self.context = context
         self.source = event_format(event)
-        self._cache: dict[str, Any] = {}
+        self._headers: Headers | None = None
+        self._cookies: dict[str, str] | None = None
+        self._multi_query: dict[str, list[str]] | None = None
+        self._query: dict[str, str] | None = None
+        self._raw_body: bytes | None = None
+        self._body: Any = _NOTHING
 
     def _context(self) -> Mapping:
         return _mapping(self.event.get("requestContext"))
 
-    def _cached(self, name: str, compute) -> Any:
-        value = self._cache.get(name, _NOTHING)
-        if value is _NOTHING:
-            value = self._cache[name] = compute()
-        return value
 
     @property
     def multi_value(self) -> bool:
@@ -164,8 +189,9 @@ class Request:
 
     @property
     def headers(self) -> Headers:
-        return self._cached("headers", lambda: Headers(self.event.get("headers"),
-                                                       self.event.get("multiValueHeaders")))
+        if self._headers is None:
+            self._headers = Headers(self.event.get("headers"), self.event.get("multiValueHeaders"))
+        return self._headers
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -174,32 +200,51 @@ class Request:
             if isinstance(listed, list):
                 return _cookie_pairs([str(c) for c in listed])
             return _cookie_pairs(self.headers.get_all("cookie"))
-        return self._cached("cookies", compute)
+        if self._cookies is None:
+            self._cookies = compute()
+        return self._cookies
 
     @property
     def multi_query(self) -> dict[str, list[str]]:
-        return self._cached("multi_query", self._multi_query)
+        if self._multi_query is None:
+            self._multi_query = self._read_multi_query()
+        return self._multi_query
 
-    def _multi_query(self) -> dict[str, list[str]]:
+    def _read_multi_query(self) -> dict[str, list[str]]:
         event = self.event
         result: dict[str, list[str]] = {}
         if self.source in (HTTP_API, FUNCTION_URL) and isinstance(event.get("rawQueryString"), str):
+            from urllib.parse import parse_qsl
+
             for name, value in parse_qsl(event["rawQueryString"], keep_blank_values=True):
                 result.setdefault(name, []).append(value)
             return result
         if self.source in (HTTP_API, FUNCTION_URL):  # no raw string: values are comma-joined
             return {str(k): str(v).split(",") for k, v in _mapping(event.get("queryStringParameters")).items()}
-        decode = unquote_plus if self.source == ALB else str  # the ALB passes the query undecoded
-        for name, values in _mapping(event.get("multiValueQueryStringParameters")).items():
-            if isinstance(values, (list, tuple)):
-                result[decode(str(name))] = [decode(str(v)) for v in values]
-        for name, value in _mapping(event.get("queryStringParameters")).items():
-            result.setdefault(decode(str(name)), [decode(str(value))])
+        multi = _mapping(event.get("multiValueQueryStringParameters"))
+        single = _mapping(event.get("queryStringParameters"))
+        if self.source == ALB:  # the load balancer passes the query undecoded
+            from urllib.parse import unquote_plus as decode
+
+            for name, values in multi.items():
+                if isinstance(values, (list, tuple)):
+                    result[decode(str(name))] = [decode(str(v)) for v in values]
+            for name, value in single.items():
+                result.setdefault(decode(str(name)), [decode(str(value))])
+            return result
+        for name, values in multi.items():
+            if isinstance(values, list):
+                result[name] = list(values)
+        for name, value in single.items():
+            if name not in result:
+                result[name] = [value]
         return result
 
     @property
     def query(self) -> dict[str, str]:
-        return self._cached("query", lambda: {k: v[0] for k, v in self.multi_query.items() if v})
+        if self._query is None:
+            self._query = {k: v[0] for k, v in self.multi_query.items() if v}
+        return self._query
 
     @property
     def path_parameters(self) -> dict[str, str]:
@@ -233,9 +278,11 @@ class Request:
 
     @property
     def raw_body(self) -> bytes:
-        return self._cached("raw_body", self._raw_body)
+        if self._raw_body is None:
+            self._raw_body = self._read_raw_body()
+        return self._raw_body
 
-    def _raw_body(self) -> bytes:
+    def _read_raw_body(self) -> bytes:
         body = self.event.get("body")
         if body is None:
             return b""
@@ -244,6 +291,8 @@ class Request:
         if not isinstance(body, str):  # a hand-written test event with a decoded body
             return json.dumps(body).encode("utf-8")
         if self.event.get("isBase64Encoded"):
+            import base64
+
             try:
                 return base64.b64decode(body, validate=True)
             except ValueError:
@@ -258,9 +307,11 @@ class Request:
         :class:`BadRequest`); other declared types are text (bytes when base64-encoded
         and not ``text/*``); without a Content-Type, JSON if it parses, else text, else bytes.
         """
-        return self._cached("body", self._body)
+        if self._body is _NOTHING:
+            self._body = self._read_body()
+        return self._body
 
-    def _body(self) -> Any:
+    def _read_body(self) -> Any:
         body = self.event.get("body")
         if body is None or body == "":
             return None

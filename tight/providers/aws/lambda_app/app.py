@@ -14,38 +14,44 @@ other functions are unaffected.
 """
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from tight.providers.aws.controllers import registry
 from tight.providers.aws.lambda_app import environment
 
-LOG = logging.getLogger("tight.lambda_app")
+TYPE_CHECKING = False  # typing, pathlib, importlib and logging stay out of the cold start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
 
 FUNCTIONS_PACKAGE = "app.functions"
 MISSING_ENV = ("Environment variable {name} is not set: app/functions/{controller} cannot start. "
                "Set it in the function's configuration, or in env.dist.yml and package again")
 
 
+def _log():
+    import logging
+
+    return logging.getLogger("tight.lambda_app")
+
+
 def function_names(app_root: str | os.PathLike) -> list[str]:
     """Sorted names of ``app/functions/<name>/handler.py`` under ``app_root``."""
-    functions = Path(app_root) / "app" / "functions"
-    if not functions.is_dir():
+    functions = os.path.join(os.fspath(app_root), "app", "functions")
+    try:
+        entries = sorted(os.listdir(functions))
+    except OSError:
         return []
     names = []
-    for entry in sorted(functions.iterdir()):
-        if not (entry / "handler.py").is_file() or entry.name.startswith((".", "_")):
+    for entry in entries:
+        if not os.path.isfile(os.path.join(functions, entry, "handler.py")) or entry.startswith((".", "_")):
             continue
-        if not entry.name.isidentifier():
-            LOG.warning("Skipping app/functions/%s: not a valid Python package name", entry.name)
+        if not entry.isidentifier():
+            _log().warning("Skipping app/functions/%s: not a valid Python package name", entry)
             continue
-        names.append(entry.name)
+        names.append(entry)
     return names
 
 
@@ -77,7 +83,7 @@ def unavailable(controller: str, variable: str) -> Callable[[Any, Any], Any]:
     message = MISSING_ENV.format(name=variable, controller=controller)
 
     def handler(event, context=None):
-        LOG.error(message)
+        _log().error(message)
         if _is_http(event):
             from tight.providers.aws.controllers import lambda_proxy_event
 
@@ -89,11 +95,12 @@ def unavailable(controller: str, variable: str) -> Callable[[Any, Any], Any]:
     return handler
 
 
-def _import_handler(root: Path, name: str) -> ModuleType:
+def _import_handler(root: str, name: str) -> ModuleType:
     module_name = f"{FUNCTIONS_PACKAGE}.{name}.handler"
-    module = importlib.import_module(module_name)
-    location = Path(getattr(module, "__file__", "") or "").resolve()
-    expected = (root / "app" / "functions" / name / "handler.py").resolve()
+    __import__(module_name)
+    module = sys.modules[module_name]
+    location = os.path.realpath(getattr(module, "__file__", "") or "")
+    expected = os.path.realpath(os.path.join(root, "app", "functions", name, "handler.py"))
     if location != expected:
         raise ImportError(
             f"{module_name} was imported from {location}, not {expected}: "
@@ -104,14 +111,14 @@ def _import_handler(root: Path, name: str) -> ModuleType:
 
 def load(module: ModuleType, name: str) -> Callable[[Any, Any], Any]:
     """Import controller ``name``'s handler and attach its entry point to ``module``."""
-    root = Path(module.__file__).resolve().parent
+    root = os.path.dirname(os.path.realpath(module.__file__))
     try:
         _import_handler(root, name)
     except KeyError as exc:
         variable = exc.args[0] if exc.args else None
         if not isinstance(variable, str) or variable in os.environ:
             raise
-        LOG.error(MISSING_ENV.format(name=variable, controller=name))
+        _log().error(MISSING_ENV.format(name=variable, controller=name))
         entry = unavailable(name, variable)
     else:
         entry = entry_point(name)
@@ -124,9 +131,9 @@ def create(module: ModuleType) -> list[str]:
 
     Returns the controller names, sorted.
     """
-    root = Path(module.__file__).resolve().parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    root = os.path.dirname(os.path.realpath(module.__file__))
+    if root not in sys.path:
+        sys.path.insert(0, root)
     environment.apply(root)
     names = function_names(root)
     known = frozenset(names)

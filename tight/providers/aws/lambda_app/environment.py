@@ -9,10 +9,11 @@ but only when PyYAML is importable: Lambda's Python has no PyYAML, and needs non
 """
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENV_JSON = "tight_env.json"
 ENV_FILES = ("env.dist.yml", "env.yml")
@@ -30,9 +31,16 @@ def as_environ(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _json_values(path: Path) -> dict[str, Any]:
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _json_values(path: str) -> dict[str, Any]:
+    import json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read(path))
     except (OSError, ValueError) as exc:
         raise EnvironmentFileError(f"{path}: cannot read the packaged environment: {exc}") from None
     if not isinstance(data, dict):
@@ -40,27 +48,27 @@ def _json_values(path: Path) -> dict[str, Any]:
     return data
 
 
-def _yaml_values(root: Path) -> dict[str, Any]:
+def _yaml_values(root: str) -> dict[str, Any]:
     try:
         import yaml
     except ImportError:
         return {}
     values: dict[str, Any] = {}
     for name in CONFIG_FILES:
-        config = _yaml_file(yaml, root / name)
+        config = _yaml_file(yaml, os.path.join(root, name))
         if config.get("name"):
             values["NAME"] = config["name"]
             break
     for name in ENV_FILES:
-        values.update(_yaml_file(yaml, root / name))
+        values.update(_yaml_file(yaml, os.path.join(root, name)))
     return values
 
 
-def _yaml_file(yaml, path: Path) -> dict[str, Any]:
-    if not path.is_file():
+def _yaml_file(yaml, path: str) -> dict[str, Any]:
+    if not os.path.isfile(path):
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_read(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise EnvironmentFileError(f"{path}: {exc}") from None
     return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
@@ -68,11 +76,11 @@ def _yaml_file(yaml, path: Path) -> dict[str, Any]:
 
 def packaged_values(root: str | os.PathLike) -> dict[str, Any]:
     """``tight_env.json`` under ``root`` if there is one, else the YAML env files (if PyYAML is there)."""
-    root = Path(root)
-    packaged = root / ENV_JSON
-    if packaged.is_file():
+    root = os.fspath(root)
+    packaged = os.path.join(root, ENV_JSON)
+    if os.path.isfile(packaged):
         return _json_values(packaged)
-    if any((root / name).is_file() for name in ENV_FILES):
+    if any(os.path.isfile(os.path.join(root, name)) for name in ENV_FILES):
         return _yaml_values(root)
     return {}
 

@@ -1,0 +1,52 @@
+"""flywheel 0.5.4 datetime/date fields, made to load on every Python 3.
+
+Imported only when the engine is first built (flywheel is loaded then anyway).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import decimal
+from typing import Any
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_MICRO = decimal.Decimal(1_000_000)
+
+
+def _to_microseconds(value: Any) -> int:
+    if not isinstance(value, decimal.Decimal):
+        value = decimal.Decimal(str(value))
+    return int((value * _MICRO).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+
+
+def _datetime_dump(self, value: datetime.datetime) -> decimal.Decimal:
+    seconds = calendar.timegm(value.utctimetuple())
+    return decimal.Decimal(seconds) + decimal.Decimal(value.microsecond).scaleb(-6)
+
+
+def _datetime_load(self, value: Any) -> datetime.datetime:
+    from flywheel.fields.types import UTC
+
+    dt = _EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))
+    return dt if self.naive else dt.replace(tzinfo=UTC)
+
+
+def _date_load(self, value: Any) -> datetime.date:
+    return (_EPOCH + datetime.timedelta(microseconds=_to_microseconds(value))).date()
+
+
+def patch() -> None:
+    """Make flywheel 0.5.4 datetime/date fields load on every Python 3 (idempotent).
+
+    flywheel loads them with ``datetime.utcfromtimestamp(Decimal)``, a TypeError on
+    current Pythons (and deprecated since 3.12). Values are stored exactly as before
+    (seconds since the epoch, microsecond precision); loading is exact arithmetic.
+    """
+    from flywheel.fields import types
+
+    if getattr(types.DateTimeType, "_tight_patched", False):
+        return
+    types.DateTimeType.ddb_dump = _datetime_dump
+    types.DateTimeType.ddb_load = _datetime_load
+    types.DateType.ddb_load = _date_load
+    types.DateTimeType._tight_patched = True
