@@ -245,6 +245,9 @@ def test_a_parent_of_home_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     assert "it contains your home directory" in refusal(home)
     assert "home directory" in refusal(tmp_path / "home")
+    monkeypatch.setenv("HOME", "")  # no home at all: nothing to protect, no crash
+    monkeypatch.chdir(tmp_path / "home")
+    check_replaceable(home, owner_marker=MARK)
 
 
 def test_custom_what_and_hint(tmp_path):

@@ -155,7 +155,8 @@ def why_not_replaceable(target: str | os.PathLike, *, owner_marker: str | tuple[
         for source in APP_SOURCES:
             if (root / source).resolve().is_relative_to(real):
                 return f"it contains the app's {source}"
-    if Path.home().resolve().is_relative_to(real):
+    home = Path(os.path.expanduser("~"))
+    if home.is_absolute() and home.resolve().is_relative_to(real):
         return "it contains your home directory"
     try:
         names = sorted(entry.name for entry in os.scandir(target))
