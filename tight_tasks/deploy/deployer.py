@@ -41,7 +41,7 @@ def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: 
         out(text.rstrip("\n"))
         return None
     path = Path(output) if output else root / "builds" / f"{stack_name(app.name, app.stage)}.template.yml"
-    from ..schema import write_atomic
+    from ..files import write_atomic
 
     try:
         write_atomic(path, text)
