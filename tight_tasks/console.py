@@ -19,6 +19,14 @@ def warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def ask(question: str) -> bool:
+    """Ask a yes/no question on the terminal; only ``y``/``yes`` agrees (end of input declines)."""
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def human_size(count: float) -> str:
     """``532 B``, ``1.5 KiB``, ``12.0 MiB``, ``1.2 GiB`` (powers of 1024)."""
     for unit in ("B", "KiB", "MiB", "GiB"):

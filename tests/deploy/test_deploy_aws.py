@@ -293,3 +293,85 @@ def test_bad_stage_is_a_usage_error(deploy_app, tight_aws):
     assert result.returncode == 2
     assert result.stderr.strip() == ("--stage 'my_stage' is not a stage name: use 1 to 32 letters, digits and '-' "
                                      "(it names the stack, the tables and the API stage).")
+
+
+# -- in process: confirmation, --follow, big templates, --bucket ----------------------------------
+
+
+@pytest.fixture
+def in_moto(moto_endpoint, monkeypatch):
+    """This process pointed at moto (the autouse fixture removed the shell's AWS settings)."""
+    for key, value in aws_env(moto_endpoint).items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+
+
+def test_declining_the_change_set_deploys_nothing(app_copy, aws, in_moto, monkeypatch):
+    from invoke.exceptions import Exit
+
+    from tight_tasks.config import read_app_config
+    from tight_tasks.deploy.deployer import deploy
+
+    monkeypatch.chdir(app_copy)
+    asked, printed = [], []
+    with pytest.raises(Exit) as caught:
+        deploy(app_copy, read_app_config(app_copy / "tight.yml"), "nope", out=printed.append,
+               confirm=lambda question: asked.append(question) or False)
+    assert caught.value.code == 1
+    assert caught.value.message == "Not deployed: the change set was discarded and shop-nope is as it was."
+    assert asked == [f"Deploy these changes to shop-nope in {REGION}?"]
+    assert "  + FunctionHello (AWS::Lambda::Function)" in printed
+    assert not [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith("shop-nope")]
+    assert "shop-nope-accounts" not in aws("dynamodb").list_tables()["TableNames"]
+    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-nope"} <= {"DELETE_COMPLETE"}
+
+
+def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, aws, in_moto, monkeypatch):
+    from tight_tasks.config import read_app_config
+    from tight_tasks.deploy import report
+    from tight_tasks.deploy.cloud import Cloud
+
+    logs = aws("logs")
+    group, stream = "/aws/lambda/shop-test-users", "2026/11/26/[$LATEST]follow"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": now - 2000, "message": "first"}])
+    polls = []
+
+    def sleep(seconds):
+        polls.append(seconds)
+        if len(polls) == 1:  # a new event arrives while tight waits
+            logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                logEvents=[{"timestamp": now - 1000, "message": "second"}])
+        else:
+            raise KeyboardInterrupt
+
+    printed = []
+    count = report.logs(deploy_app, read_app_config(deploy_app / "tight.yml"), "users", "test", follow=True,
+                        out=printed.append, cloud_factory=lambda region: Cloud.connect(region, sleep=sleep))
+    assert [line.split(" ", 2)[2] for line in printed] == ["first", "second"]  # each once, in order
+    assert count == 2 and polls == [2, 2]
+
+
+def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws, tight_aws):
+    for n in range(24):
+        folder = app_copy / "app" / "functions" / f"worker{n:02d}"
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+        (folder / "handler.py").write_text("def get_handler(*args, **kwargs):\n    return {}\n")
+    missing = tight_aws("deploy", "--stage", "big", "--bucket", "no-such-artifacts", cwd=app_copy)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith("S3 bucket no-such-artifacts does not exist: create it, or leave out "
+                                           "--bucket and deploy.bucket so tight creates its own.")
+    aws("s3").create_bucket(Bucket="my-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    result = tight_aws("deploy", "--stage", "big", "--bucket", "my-artifacts", cwd=app_copy)
+    assert result.returncode == 0, result.stderr
+    keys = [o["Key"] for o in aws("s3").list_objects_v2(Bucket="my-artifacts")["Contents"]]
+    assert f"tight/shop/{zip_sha256(app_copy).hex()}.zip" in keys
+    (template_key,) = [k for k in keys if k.startswith("tight/shop/templates/big-")]
+    body = aws("s3").get_object(Bucket="my-artifacts", Key=template_key)["Body"].read()
+    assert len(body) > 51200
+    functions = [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith("shop-big-")]
+    assert len(functions) == 26

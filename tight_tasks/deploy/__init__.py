@@ -12,6 +12,7 @@ import sys
 from invoke import Collection, task
 
 from ..config import app_root, fail, settings
+from ..console import ask
 
 #: The ``deploy:`` section of tight.yml.
 DEFAULTS = {"stage": "dev", "bucket": None, "region": None}
@@ -30,14 +31,6 @@ def _settings(c) -> tuple[dict, dict]:
 
 def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def ask(question: str) -> bool:
-    """Ask on the terminal; only y/yes agrees."""
-    try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
 
 
 @task(

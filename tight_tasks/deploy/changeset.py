@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..console import say
 from .cloud import Cloud, CloudError
 
 SETTLED_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
@@ -197,7 +198,7 @@ def latest_event(cloud: Cloud, stack_id: str | None) -> str | None:
     return events[0].get("EventId") if events else None
 
 
-def apply(cloud: Cloud, plan: Plan, out: Callable[[str], None] = print) -> str:
+def apply(cloud: Cloud, plan: Plan, out: Callable[[str], None] = say) -> str:
     """Execute the plan's change set and follow it; returns the final status or raises :class:`DeployFailed`."""
     since = latest_event(cloud, plan.stack_id)
     try:

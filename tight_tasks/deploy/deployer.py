@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import fail
+from ..console import say
 from . import changeset
 from .cloud import Cloud, CloudError
 from .template import App, TemplateError, build, render, stack_name
@@ -34,7 +35,7 @@ def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[
 
 
 def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: str | None,
-                   out: Callable[[str], None] = print) -> Path | None:
+                   out: Callable[[str], None] = say) -> Path | None:
     """Write the template to ``output`` (default ``builds/<name>-<stage>.template.yml``; ``-``: stdout)."""
     app, text = make_template(root, settings, stage)
     if output == "-":
@@ -125,9 +126,16 @@ def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -
     out(f"Tables: {', '.join(tables)}" if tables else "Tables: none (the app has no models)")
 
 
+def discard(cloud: Cloud, plan: changeset.Plan) -> None:
+    """Delete an unexecuted change set, and the empty stack (REVIEW_IN_PROGRESS) a first one made."""
+    cloud.call("cloudformation", "delete_change_set", ChangeSetName=plan.change_set)
+    if plan.kind == "CREATE" and plan.stack_id:
+        cloud.call("cloudformation", "delete_stack", StackName=plan.stack_id)
+
+
 def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | None = None,
            region: str | None = None, confirm: Callable[[str], bool] | None = None,
-           out: Callable[[str], None] = print, cloud_factory: Callable[..., Cloud] | None = None) -> str:
+           out: Callable[[str], None] = say, cloud_factory: Callable[..., Cloud] | None = None) -> str:
     """Create or update the stack ``<name>-<stage>``; returns the final status (or ``"UNCHANGED"``).
 
     ``confirm(question)`` is asked before executing (None: don't ask).
@@ -152,8 +160,8 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
                 summary(cloud, app, plan.stack_id, out)
             return "UNCHANGED"
         if confirm is not None and not confirm(f"Deploy these changes to {stack} in {cloud.region}?"):
-            cloud.call("cloudformation", "delete_change_set", ChangeSetName=plan.change_set)
-            raise fail("Not deployed: the change set was discarded.")
+            discard(cloud, plan)
+            raise fail(f"Not deployed: the change set was discarded and {stack} is as it was.")
         status = changeset.apply(cloud, plan, out)
         out(f"Stack {stack} is {status} ({cloud.region}).")
         summary(cloud, app, plan.stack_id or stack, out)
@@ -165,7 +173,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
 
 
 def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
-           confirm: Callable[[str], bool] | None = None, out: Callable[[str], None] = print,
+           confirm: Callable[[str], bool] | None = None, out: Callable[[str], None] = say,
            cloud_factory: Callable[..., Cloud] | None = None) -> list[str]:
     """Delete the stack ``<name>-<stage>``; returns the tables it kept (DeletionPolicy: Retain)."""
     from .inputs import check_name, check_stage

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import fail, usage_error
+from ..console import say
 from .cloud import Cloud, CloudError
 from .template import log_group_name, stack_name
 
@@ -24,7 +25,7 @@ def code_hex(code_sha256: str) -> str:
         return str(code_sha256)
 
 
-def status(settings: Mapping[str, Any], stage: str, region: str | None = None, out: Callable[[str], None] = print,
+def status(settings: Mapping[str, Any], stage: str, region: str | None = None, out: Callable[[str], None] = say,
            cloud_factory: Callable[..., Cloud] | None = None) -> dict[str, Any]:
     """Print the stack's status, API URL, functions (last modified, code sha256) and tables."""
     from .deployer import api_url_of, connect
@@ -73,7 +74,7 @@ def _line(event: Mapping[str, Any]) -> str:
 
 
 def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, since: str = "10m",
-         follow: bool = False, region: str | None = None, out: Callable[[str], None] = print,
+         follow: bool = False, region: str | None = None, out: Callable[[str], None] = say,
          cloud_factory: Callable[..., Cloud] | None = None) -> int:
     """Print the function's CloudWatch log events since ``since`` (and new ones with ``follow``); returns the count."""
     from tight.providers.aws.lambda_app.app import function_names
