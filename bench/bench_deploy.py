@@ -74,6 +74,7 @@ def run(tmp):
         app = tmp / "small"
         for name in ("generate.function", "generate.model"):
             tight(name, "hello" if name.endswith("function") else "account", cwd=app)
+        (app / "requirements-vendor.txt").write_text("")  # nothing to vendor: no PyPI in the bench
         tight("deploy", "--yes", cwd=app, env=env)
         redeploy, artifact = median_interleaved(
             lambda: wall([PY, "-m", "tight_tasks", "deploy", "--yes"], cwd=app, env=env),
