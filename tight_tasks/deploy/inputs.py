@@ -79,19 +79,28 @@ def environment_of(values: Mapping[str, str]) -> Iterator[None]:
         sys.modules.update(cached)
 
 
-def stage_tables(root: Path, environment: Mapping[str, str]) -> list[dict[str, Any]]:
-    """``table_spec`` of every model, imported with the stage's environment."""
+def stage_tables(root: Path, environment: Mapping[str, str],
+                 names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """``table_spec`` of every model, imported with the stage's environment.
+
+    ``names``, when given, receives model name (class and file) -> table name.
+    """
     from tight.core.models import (
         ModelError,
         ModelImportError,
         discover_models,
+        model_file,
         table_spec,
     )
 
     with environment_of(environment):
         try:
             models = discover_models(root)
-            return [table_spec(model) for model in models]
+            specs = [table_spec(model) for model in models]
+            for model, spec in zip(models, specs):
+                if names is not None:
+                    names[model.__name__] = names[Path(model_file(model)).stem] = spec["TableName"]
+            return specs
         except ModelImportError as exc:
             raise fail(f"Cannot import model {exc}.") from None
         except ModelError as exc:
@@ -119,6 +128,8 @@ def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     target = lambda_target(settings.get("runtime") or "python3.12", settings.get("architecture") or "x86_64")
     environment = stage_environment(root, name, stage)
     functions, routes = functions_and_routes(root, {"functions": settings.get("functions")})
+    model_tables: dict[str, str] = {}
+    tables = stage_tables(root, environment, model_tables)
     return App(name=name, stage=stage, runtime=target.runtime, architecture=ARCHITECTURES[target.arch],
-               environment=environment, tables=stage_tables(root, environment), functions=functions,
-               routes=routes)
+               environment=environment, tables=tables, functions=functions, routes=routes,
+               model_tables=model_tables)

@@ -67,6 +67,8 @@ class App:
     functions: Mapping[str, Mapping[str, Any]]
     #: The HTTP routes (``tight.dev.routes.routes``): ``.function`` and ``.path``.
     routes: list[Any] = field(default_factory=list)
+    #: Model name (class and file) -> its table's name, for ``dynamodb_stream`` functions.
+    model_tables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -269,13 +271,17 @@ def role_resource(app: App, statements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def build(app: App) -> dict[str, Any]:
     """The CloudFormation template of ``app`` (a dict ready for :func:`render`)."""
+    from .event_sources import BUILDERS, stream_tables, with_stream
     from .restapi import api_parts
 
     environment = check_environment(app.environment)
     app = App(**{**app.__dict__, "environment": environment})
+    builders = {**FUNCTION_TYPES, **BUILDERS}
+    streams = stream_tables(app)
     parts = Parts()
     tables = {}
     for spec in app.tables:
+        spec = with_stream(spec) if spec["TableName"] in streams else spec
         table = spec["TableName"]
         if table in tables:
             raise TemplateError(f"two models use the table name {table}: give each model its own '_name'")
@@ -284,11 +290,11 @@ def build(app: App) -> dict[str, Any]:
     for name in sorted(app.functions):
         settings = app.functions[name]
         kind = settings.get("type", "lambda_proxy")
-        if kind not in FUNCTION_TYPES:
+        if kind not in builders:
             raise TemplateError(f"function {name!r}: type {kind} cannot be deployed yet "
-                                f"(deployable: {', '.join(sorted(FUNCTION_TYPES))})")
+                                f"(deployable: {', '.join(sorted(builders))})")
         parts.add(function_parts(app, name, settings))
-        parts.add(FUNCTION_TYPES[kind](app, name, settings))
+        parts.add(builders[kind](app, name, settings))
     parts.add(api_parts(app))
     resources = {"FunctionRole": role_resource(app, parts.statements), **parts.resources}
     template: dict[str, Any] = {

@@ -1,0 +1,112 @@
+"""`tight deploy` of an app with an sqs, a schedule, an s3 and a dynamodb_stream function, on moto's server."""
+# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import clean_env, run_tight
+from deploy_support import (  # noqa: F401  (fixtures)
+    aws,
+    moto_endpoint,
+    tight_aws,
+)
+
+STACK = "events-test"
+
+
+@pytest.fixture(scope="module")
+def events_app(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("eventsdeploy")
+    assert run_tight("generate.app", "events", cwd=base).returncode == 0
+    root = base / "events"
+    for command in (["generate.model", "account"], ["generate.function", "orders", "--type", "sqs"],
+                    ["generate.function", "nightly", "--type", "schedule"],
+                    ["generate.function", "thumbs", "--type", "s3"],
+                    ["generate.function", "audit", "--type", "dynamodb_stream"]):
+        result = run_tight(*command, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def deployed_events(events_app, tight_aws):
+    result = tight_aws("deploy", "--stage", "test", "--yes", cwd=events_app)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def function_arn(aws, name: str) -> str:
+    return aws("lambda").get_function(FunctionName=f"{STACK}-{name}")["Configuration"]["FunctionArn"]
+
+
+def test_every_event_resource_exists_after_deploy(deployed_events, events_app, aws):
+    template = yaml.safe_load(run_tight("deploy.template", "--stage", "test", "--output", "-", cwd=events_app,
+                                        env=clean_env()).stdout)
+    created = {r["LogicalResourceId"]: r for r in
+               aws("cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"]}
+    wanted = {k: v["Type"] for k, v in template["Resources"].items()
+              if v["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule",
+                               "AWS::S3::Bucket", "AWS::Lambda::Permission")}
+    assert set(wanted) == {"QueueOrders", "DeadLettersOrders", "EventsOrders", "ScheduleNightly",
+                           "SchedulePermissionNightly", "BucketThumbsUploads", "BucketPermissionThumbs", "EventsAudit"}
+    for logical, kind in wanted.items():
+        assert created[logical]["ResourceType"] == kind
+        assert created[logical]["ResourceStatus"] == "CREATE_COMPLETE"
+
+
+def test_queue_with_dead_letters_feeds_the_function(deployed_events, aws):
+    sqs = aws("sqs")
+    url = sqs.get_queue_url(QueueName=f"{STACK}-orders")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(f":{STACK}-orders-dlq") and int(redrive["maxReceiveCount"]) == 5
+    mappings = aws("lambda").list_event_source_mappings(FunctionName=f"{STACK}-orders")["EventSourceMappings"]
+    assert [(m["EventSourceArn"], m["FunctionResponseTypes"], m["BatchSize"]) for m in mappings] == \
+        [(attributes["QueueArn"], ["ReportBatchItemFailures"], 10)]
+    assert mappings[0]["FunctionArn"] == function_arn(aws, "orders")
+
+
+def test_schedule_rule_targets_the_function(deployed_events, aws):
+    events = aws("events")
+    rule = events.describe_rule(Name=f"{STACK}-nightly")
+    assert rule["ScheduleExpression"] == "rate(5 minutes)" and rule["State"] == "ENABLED"
+    targets = events.list_targets_by_rule(Rule=f"{STACK}-nightly")["Targets"]
+    assert [t["Arn"] for t in targets] == [function_arn(aws, "nightly")]
+    policy = json.loads(aws("lambda").get_policy(FunctionName=f"{STACK}-nightly")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+
+
+def test_bucket_exists_and_may_invoke_the_function(deployed_events, aws):
+    # moto's CloudFormation creates the bucket but does not apply NotificationConfiguration:
+    # the notifications themselves are checked in the template tests.
+    bucket = f"{STACK}-thumbs-uploads"
+    aws("s3").head_bucket(Bucket=bucket)
+    policy = json.loads(aws("lambda").get_policy(FunctionName=f"{STACK}-thumbs")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == f"arn:aws:s3:::{bucket}"
+
+
+def test_stream_on_the_models_table_feeds_the_function(deployed_events, aws):
+    table = aws("dynamodb").describe_table(TableName=f"{STACK}-accounts")["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    mappings = aws("lambda").list_event_source_mappings(FunctionName=f"{STACK}-audit")["EventSourceMappings"]
+    assert [(m["EventSourceArn"], m["FunctionResponseTypes"]) for m in mappings] == \
+        [(table["LatestStreamArn"], ["ReportBatchItemFailures"])]
+    assert mappings[0]["FunctionArn"] == function_arn(aws, "audit")
+
+
+def test_role_may_read_only_its_queue_and_stream(deployed_events, aws):
+    iam = aws("iam")
+    role = aws("lambda").get_function(FunctionName=f"{STACK}-orders")["Configuration"]["Role"].rsplit("/", 1)[-1]
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = str(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+    assert f"sqs:${{AWS::Region}}:${{AWS::AccountId}}:{STACK}-orders" in document or \
+        f":sqs:eu-west-1:123456789012:{STACK}-orders" in document
+    assert "stream/*" in document and f"table/{STACK}-accounts/stream" in document
+    assert f"{STACK}-orders-dlq" not in document  # the function never reads its dead letters

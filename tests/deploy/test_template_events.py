@@ -1,0 +1,142 @@
+"""deploy.template for sqs, schedule, s3 and dynamodb_stream functions (pure, plus cfn-lint)."""
+from __future__ import annotations
+
+import pytest
+from deploy_support import cfn_lint
+
+from tight.dev.routes import function_settings, routes
+from tight_tasks.deploy.template import App, TemplateError, build, render
+
+CONFIG = {"functions": {
+    "orders": {"type": "sqs", "batch_size": 50, "timeout": 20},
+    "nightly": {"type": "schedule", "schedule": "cron(0 3 * * ? *)"},
+    "thumbs": {"type": "s3", "bucket": "uploads", "events": ["s3:ObjectCreated:*"], "prefix": "photos/"},
+    "cleanup": {"type": "s3", "bucket": "uploads", "events": ["s3:ObjectRemoved:*", "s3:ObjectRestore:Completed"]},
+    "audit": {"type": "dynamodb_stream", "table": "Account"},
+    "feed": {"type": "dynamodb_stream", "table": "event"},
+}}
+NAMES = ("api", "audit", "cleanup", "feed", "nightly", "orders", "thumbs")
+
+
+def table(name: str, stream: str | None = None) -> dict:
+    spec = {"TableName": name, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    if stream:
+        spec["StreamSpecification"] = {"StreamViewType": stream}
+    return spec
+
+
+def make_app(config=CONFIG, names=NAMES, name="shop") -> App:
+    return App(name=name, stage="dev", runtime="python3.12", architecture="x86_64",
+               environment={"NAME": name, "STAGE": "dev"},
+               tables=[table("shop-dev-accounts"), table("shop-dev-events", "KEYS_ONLY"), table("shop-dev-other")],
+               functions=function_settings(config, names), routes=routes(config, names),
+               model_tables={"Account": "shop-dev-accounts", "account": "shop-dev-accounts",
+                             "Event": "shop-dev-events", "event": "shop-dev-events", "Other": "shop-dev-other"})
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return build(make_app())
+
+
+def resources(template: dict, kind: str) -> dict:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def statements(template: dict) -> dict:
+    policy = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    return {tuple(s["Action"]): [r["Fn::Sub"] for r in s["Resource"]] for s in policy["Statement"]}
+
+
+def test_sqs_queue_dead_letters_and_mapping(template):
+    queue = template["Resources"]["QueueOrders"]["Properties"]
+    assert queue["QueueName"] == "shop-dev-orders"
+    assert queue["VisibilityTimeout"] == 120  # six times the function's timeout
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLettersOrders", "Arn"]},
+                                      "maxReceiveCount": 5}
+    assert template["Resources"]["DeadLettersOrders"]["Properties"]["QueueName"] == "shop-dev-orders-dlq"
+    mapping = template["Resources"]["EventsOrders"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["QueueOrders", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "FunctionOrders"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (50, 1)
+    assert template["Outputs"]["QueueUrlOrders"]["Value"] == {"Ref": "QueueOrders"}
+
+
+def test_schedule_rule_targets_the_function_with_a_permission(template):
+    rule = template["Resources"]["ScheduleNightly"]["Properties"]
+    assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert rule["Targets"] == [{"Id": "function", "Arn": {"Fn::GetAtt": ["FunctionNightly", "Arn"]}}]
+    permission = template["Resources"]["SchedulePermissionNightly"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["ScheduleNightly", "Arn"]}
+
+
+def test_functions_sharing_a_bucket_share_one_bucket_with_every_notification(template):
+    (bucket_id, bucket), = resources(template, "AWS::S3::Bucket").items()
+    assert bucket_id == "BucketUploads"
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert bucket["Properties"]["BucketName"] == "shop-dev-uploads"
+    assert bucket["DependsOn"] == ["BucketPermissionCleanup", "BucketPermissionThumbs"]
+    assert bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"] == [
+        {"Event": "s3:ObjectRemoved:*", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
+        {"Event": "s3:ObjectRestore:Completed", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
+        {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["FunctionThumbs", "Arn"]},
+         "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "photos/"}]}}},
+    ]
+    permission = template["Resources"]["BucketPermissionThumbs"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::shop-dev-uploads"}
+
+
+def test_streams_enabled_on_followed_tables_only(template):
+    tables = {v["Properties"]["TableName"]: v["Properties"] for v in resources(template, "AWS::DynamoDB::Table").values()}
+    assert tables["shop-dev-accounts"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert tables["shop-dev-events"]["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}  # the model's own
+    assert "StreamSpecification" not in tables["shop-dev-other"]
+    mapping = template["Resources"]["EventsAudit"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["TableAccounts", "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["StartingPosition"] == "LATEST"
+    assert template["Resources"]["EventsFeed"]["Properties"]["EventSourceArn"] == \
+        {"Fn::GetAtt": ["TableEvents", "StreamArn"]}
+
+
+def test_iam_grows_by_each_sources_own_resources_only(template):
+    found = statements(template)
+    base = "arn:${AWS::Partition}"
+    assert found[("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                  "sqs:ReceiveMessage")] == [f"{base}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:shop-dev-orders"]
+    stream = f"{base}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/shop-dev-%s/stream/*"
+    assert found[("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                  "dynamodb:ListStreams")] == [stream % "accounts", stream % "events"]
+    assert found[("s3:GetObject",)] == [f"{base}:s3:::shop-dev-uploads/*", f"{base}:s3:::shop-dev-uploads/photos/*"]
+    everything = [arn for arns in found.values() for arn in arns]
+    assert all("shop-dev-" in arn for arn in everything)  # every statement names the app's own resources
+
+
+def test_no_event_functions_no_event_resources():
+    template = build(make_app({"functions": {}}, ("api",)))
+    kinds = {v["Type"] for v in template["Resources"].values()}
+    assert kinds.isdisjoint({"AWS::SQS::Queue", "AWS::Events::Rule", "AWS::S3::Bucket",
+                             "AWS::Lambda::EventSourceMapping"})
+    tables = {v["Properties"]["TableName"]: v["Properties"] for v in resources(template, "AWS::DynamoDB::Table").values()}
+    assert "StreamSpecification" not in tables["shop-dev-accounts"]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"functions": {"audit": {"type": "dynamodb_stream", "table": "Order"}}}, "table 'Order' is not a model"),
+    ({"functions": {"thumbs": {"type": "s3", "bucket": "Bad_Name!"}}}, "not a valid S3 bucket name"),
+    ({"functions": {"thumbs": {"type": "s3", "bucket": "x" * 60}}}, "not a valid S3 bucket name"),
+])
+def test_unusable_settings_are_one_line_errors(config, message):
+    with pytest.raises(TemplateError, match=message):
+        build(make_app(config, tuple(config["functions"])))
+
+
+def test_template_with_every_type_passes_cfn_lint(template, tmp_path):
+    path = tmp_path / "template.yml"
+    path.write_text(render(template))
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr

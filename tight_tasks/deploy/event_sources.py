@@ -1,0 +1,207 @@
+"""What each non-HTTP function type adds to the template (pure: no I/O, no AWS).
+
+One builder per type, registered in :data:`.template.FUNCTION_TYPES`; each returns
+:class:`~.template.Parts` (resources and the IAM statements that source needs, on
+its own resources only):
+
+* ``sqs``: the queue, its dead-letter queue (redrive after ``MAX_RECEIVES``
+  deliveries) and an event source mapping reporting partial batch failures; the
+  role may receive/delete on that queue only.
+* ``schedule``: an ``AWS::Events::Rule`` with the schedule expression targeting the
+  function, and the permission letting EventBridge invoke it.
+* ``s3``: the bucket ``<app>-<stage>-<bucket>`` (retained like the tables) with a
+  notification per configured event and prefix, shared by every function naming
+  that bucket, and the permission letting S3 invoke each; the role may read the
+  objects under the prefix.
+* ``dynamodb_stream``: the stream of the model's table (:func:`stream_tables`
+  enables it) and an event source mapping reporting partial batch failures; the
+  role may read that table's stream only.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .template import (
+    PARTITION,
+    App,
+    Parts,
+    TemplateError,
+    function_name,
+    logical_id,
+    table_parts,
+)
+
+#: Deliveries of a message before SQS moves it to the dead-letter queue.
+MAX_RECEIVES = 5
+#: Seconds a dead letter is kept (SQS's maximum, 14 days).
+DEAD_LETTER_RETENTION = 1_209_600
+SQS_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                  "dynamodb:ListStreams"]
+S3_ACTIONS = ["s3:GetObject"]
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+FAILURES = ["ReportBatchItemFailures"]
+
+
+def _function_ref(name: str) -> dict[str, Any]:
+    return {"Ref": logical_id("Function", name)}
+
+
+def _function_arn(name: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id("Function", name), "Arn"]}
+
+
+def _sub(arn: str) -> dict[str, str]:
+    return {"Fn::Sub": arn}
+
+
+def resource_name(app: App, name: str, limit: int, suffix: str = "") -> str:
+    """``<app>-<stage>-<function><suffix>`` within ``limit`` characters (as the function's own name)."""
+    return function_name(app.name, app.stage, name)[: limit - len(suffix)] + suffix
+
+
+# -- SQS -------------------------------------------------------------------------------
+
+def sqs_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    queue_id, dlq_id = logical_id("Queue", name), logical_id("DeadLetters", name)
+    queue, dlq = resource_name(app, name, 80), resource_name(app, name, 80, "-dlq")
+    batch = int(settings.get("batch_size") or 10)
+    resources: dict[str, Any] = {
+        dlq_id: {"Type": "AWS::SQS::Queue",
+                 "Properties": {"QueueName": dlq, "MessageRetentionPeriod": DEAD_LETTER_RETENTION}},
+        queue_id: {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": queue,
+            # AWS's advice: at least six times the function's timeout, so a retried batch is not seen twice.
+            "VisibilityTimeout": min(43_200, 6 * int(settings["timeout"])),
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": MAX_RECEIVES},
+        }},
+    }
+    mapping: dict[str, Any] = {
+        "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
+        "FunctionName": _function_ref(name),
+        "BatchSize": batch,
+        "FunctionResponseTypes": FAILURES,
+        "Enabled": True,
+    }
+    if batch > 10:  # SQS refuses batches over 10 without a batching window
+        mapping["MaximumBatchingWindowInSeconds"] = 1
+    resources[logical_id("Events", name)] = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": ["FunctionRole"],
+                                              "Properties": mapping}
+    statement = {"Effect": "Allow", "Action": SQS_ACTIONS,
+                 "Resource": [_sub(f"{PARTITION}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue}")]}
+    outputs = {logical_id("QueueUrl", name): {"Description": f"Queue of function {name}", "Value": {"Ref": queue_id}}}
+    return Parts(resources, [statement], outputs)
+
+
+# -- schedules -------------------------------------------------------------------------
+
+def schedule_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    rule_id = logical_id("Schedule", name)
+    rule = {"Type": "AWS::Events::Rule", "Properties": {
+        "Name": resource_name(app, name, 64),
+        "Description": f"Runs function {name} of {app.name} ({app.stage})",
+        "ScheduleExpression": str(settings["schedule"]).strip(),
+        "State": "ENABLED",
+        "Targets": [{"Id": "function", "Arn": _function_arn(name)}],
+    }}
+    permission = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": _function_ref(name),
+        "Principal": "events.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+    }}
+    return Parts({rule_id: rule, logical_id("SchedulePermission", name): permission})
+
+
+# -- S3 --------------------------------------------------------------------------------
+
+def bucket_name(app: App, bucket: str) -> str:
+    """The bucket of ``functions.NAME.bucket`` for this stage: ``<app>-<stage>-<bucket>``, lower case."""
+    full = f"{app.name}-{app.stage}-{bucket}".lower()
+    if not BUCKET_NAME.fullmatch(full) or ".." in full:
+        raise TemplateError(f"bucket {full!r} is not a valid S3 bucket name (3 to 63 lower-case letters, digits, "
+                            "'-' and '.'): shorten or rename the function's bucket setting")
+    return full
+
+
+def _s3_filter(prefix: str | None) -> dict[str, Any]:
+    return {"Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": prefix}]}}} if prefix else {}
+
+
+def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    bucket = bucket_name(app, str(settings["bucket"]))
+    permission_id = logical_id("BucketPermission", name)
+    permission = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": _function_ref(name),
+        "Principal": "s3.amazonaws.com",
+        "SourceAccount": {"Ref": "AWS::AccountId"},
+        "SourceArn": _sub(f"{PARTITION}:s3:::{bucket}"),
+    }}
+    prefix = settings.get("prefix") or ""
+    statement = {"Effect": "Allow", "Action": S3_ACTIONS, "Resource": [_sub(f"{PARTITION}:s3:::{bucket}/{prefix}*")]}
+    parts = Parts({permission_id: permission}, [statement])
+    sharing = sorted(n for n, s in app.functions.items()
+                     if s.get("type") == "s3" and bucket_name(app, str(s["bucket"])) == bucket)
+    if sharing[0] == name:  # the first function naming the bucket declares it, with everyone's notifications
+        configurations = [
+            {"Event": event, "Function": _function_arn(other), **_s3_filter(app.functions[other].get("prefix"))}
+            for other in sharing for event in app.functions[other].get("events") or ["s3:ObjectCreated:*"]]
+        parts.resources[logical_id("Bucket", bucket[len(f"{app.name}-{app.stage}-"):])] = {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "DependsOn": [logical_id("BucketPermission", other) for other in sharing],
+            "Properties": {
+                "BucketName": bucket,
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "NotificationConfiguration": {"LambdaConfigurations": configurations},
+            },
+        }
+    return parts
+
+
+# -- DynamoDB streams ------------------------------------------------------------------
+
+def stream_table(app: App, name: str, settings: Mapping[str, Any]) -> str:
+    """The table name of the model a ``dynamodb_stream`` function follows."""
+    model = str(settings.get("table"))
+    table = app.model_tables.get(model)
+    if table is None:
+        known = ", ".join(sorted(app.model_tables)) or "none"
+        raise TemplateError(f"function {name!r}: table {model!r} is not a model of this app (models: {known})")
+    return table
+
+
+def stream_tables(app: App) -> set[str]:
+    """Names of the tables whose stream a function follows."""
+    return {stream_table(app, name, s) for name, s in app.functions.items() if s.get("type") == "dynamodb_stream"}
+
+
+def with_stream(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A table spec with its stream on (the model's own ``StreamSpecification`` wins)."""
+    return {**spec, "StreamSpecification": spec.get("StreamSpecification") or {"StreamViewType": STREAM_VIEW}}
+
+
+def dynamodb_stream_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    table = stream_table(app, name, settings)
+    spec = next(s for s in app.tables if s["TableName"] == table)
+    table_id = next(iter(table_parts(spec, f"{app.name}-{app.stage}-").resources))
+    mapping = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": ["FunctionRole"], "Properties": {
+        "EventSourceArn": {"Fn::GetAtt": [table_id, "StreamArn"]},
+        "FunctionName": _function_ref(name),
+        "StartingPosition": "LATEST",
+        "BatchSize": int(settings.get("batch_size") or 100),
+        "FunctionResponseTypes": FAILURES,
+        "Enabled": True,
+    }}
+    statement = {"Effect": "Allow", "Action": STREAM_ACTIONS, "Resource": [
+        _sub(f"{PARTITION}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table}/stream/*")]}
+    return Parts({logical_id("Events", name): mapping}, [statement])
+
+
+BUILDERS = {"sqs": sqs_parts, "schedule": schedule_parts, "s3": s3_parts, "dynamodb_stream": dynamodb_stream_parts}
