@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import vendor_fixtures
+from conftest import REPO
 from vendor_fixtures import snapshot
 
 wheelhouse, env, make_app, install = (vendor_fixtures.wheelhouse, vendor_fixtures.env, vendor_fixtures.make_app,
@@ -215,3 +216,30 @@ def test_ctrl_c_changes_nothing(make_app, install, env):
     assert err.strip() == "pip.install interrupted, nothing changed.", err
     assert snapshot(root) == before
     assert sorted(p.name for p in (root / "app").iterdir()) == ["vendored"]
+
+
+COMPOSED_TASKS = """from invoke import Collection
+
+from tight_tasks import dynamo, env, generate, pip
+
+ns = Collection(generate, pip, dynamo, env)
+"""
+
+
+def test_composed_under_plain_inv_packages_are_named_with_p(make_app, env, wheelhouse):
+    """The README's composition: a project's own tasks.py run by plain `inv`."""
+    root = make_app(requirements="purepkg\n")
+    (root / "tasks.py").write_text(COMPOSED_TASKS)
+    inv = [sys.executable, "-m", "invoke", "pip.install"]
+    offline = ["--no-index", "--find-links", str(wheelhouse), "--installer", "pip"]
+    result = subprocess.run([*inv, "-p", "solo", "--package", "natpkg", *offline], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert {"purepkg", "solo", "natpkg"} <= {p.name for p in (root / "app" / "vendored").iterdir()}
+    assert (root / "requirements-vendor.txt").read_text() == "purepkg\nsolo\nnatpkg\n"
+    bare = subprocess.run([*inv, "six", *offline], cwd=root, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert bare.returncode != 0 and "No idea what 'six' is!" in bare.stderr
+    readme = (REPO / "README.md").read_text()
+    composition = readme[readme.index("## Composing tight into your own `tasks.py`"):]
+    assert "inv pip.install -p six -p requests" in composition.split("\n## ", 1)[0]
