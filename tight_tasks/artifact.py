@@ -16,11 +16,11 @@ import os
 import re
 import shutil
 import stat
-import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import console
 from . import files as fileops
 from .artifact_rules import ENV_FILE, ENV_JSON, app_env_json, check_vendor, is_secret
 from .config import CONFIG_NAMES, fail
@@ -144,10 +144,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def warn(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
 def _zip_name(app_settings: dict) -> str:
     name = app_settings.get("name")
     if not name:
@@ -159,7 +155,7 @@ def _zip_name(app_settings: dict) -> str:
 
 
 def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | None = None,
-                   include_env: bool = False, echo=print, zipped_limit: int = ZIPPED_LIMIT,
+                   include_env: bool = False, echo=console.say, zipped_limit: int = ZIPPED_LIMIT,
                    unzipped_limit: int = UNZIPPED_LIMIT) -> Path:
     """Build ``<output or root/builds>/<name>.zip``; returns its path.
 
@@ -199,12 +195,12 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
     echo(f"Built {_display(zip_path)}: {human(zipped)} zipped ({zipped:,} bytes), "
          f"{human(unzipped)} unzipped ({unzipped:,} bytes), {len(entries)} files")
     if zipped >= WARN_SHARE * zipped_limit:
-        warn(f"Warning: the zip uses {zipped / zipped_limit:.0%} of Lambda's 50 MB direct-upload limit.")
+        console.warn(f"Warning: the zip uses {zipped / zipped_limit:.0%} of Lambda's 50 MB direct-upload limit.")
     if unzipped >= WARN_SHARE * unzipped_limit:
-        warn(f"Warning: the contents use {unzipped / unzipped_limit:.0%} of Lambda's {unzipped_limit:,}-byte "
+        console.warn(f"Warning: the contents use {unzipped / unzipped_limit:.0%} of Lambda's {unzipped_limit:,}-byte "
              "unzipped limit.")
     if not (vendor / "tight").is_dir():
-        warn(f"Warning: {vendor_dir}/tight is missing, so the artifact cannot run on Lambda: "
+        console.warn(f"Warning: {vendor_dir}/tight is missing, so the artifact cannot run on Lambda: "
              f"run `{platform.install_hint}` first.")
     return zip_path
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import files, lockfile
+from . import console, files, lockfile
 from .config import fail, usage_error
 from .installers import (
     IndexOptions,
@@ -63,10 +62,6 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def warn(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
 @dataclass
 class Install:
     """One pip.install: where, what and how."""
@@ -79,7 +74,7 @@ class Install:
     keep_boto3: bool
     installer: tuple[str, str | None]
     index: IndexOptions
-    echo: object = print
+    echo: object = console.say
     committed: bool = False
     report: dict = field(default_factory=dict)
 
@@ -107,7 +102,7 @@ def vendor_install(
     index_url: str | None = None,
     find_links: str | None = None,
     no_index: bool = False,
-    echo=print,
+    echo=console.say,
 ) -> Path:
     """Rebuild the vendor dir from ``packages`` plus the requirements file, in one resolution.
 
@@ -191,9 +186,7 @@ def _build(job: Install, staging: Path) -> None:
     result = run_installer(job.command(staging))
     unchanged = f"{job.shown(job.directory)} and {job.shown(job.req_path)} are unchanged"
     if result.returncode != 0:
-        sys.stdout.flush()
-        sys.stderr.write(result.stdout if result.stdout.endswith("\n") else result.stdout + "\n")
-        sys.stderr.flush()
+        console.warn(result.stdout.rstrip("\n"))  # the installer's own words, then ours
         missing = missing_package(result.stdout)
         if missing:
             raise fail(
@@ -252,7 +245,7 @@ def _report(job: Install) -> None:
     echo(f"{shown_dir}: {human(size)} ({size:,} bytes) in {files} files")
     message = size_warning(size, shown_dir)
     if message:
-        warn(message)
+        console.warn(message)
 
 
 def local_path(value: str | os.PathLike | None, base: str | os.PathLike) -> str | None:
