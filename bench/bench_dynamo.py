@@ -4,6 +4,9 @@ rundb: from starting ``tight dynamo.rundb`` (embedded engine) to its banner
 ("Press Ctrl-C to stop.", tables created), for 1 and 20 models, against a bare
 ``moto_server`` started and sent one CreateTable in the same run (target <= 1.3x).
 
+rundb --keep: time to ready with a saved snapshot of 1,000 items, and time from
+SIGINT to exit (the save), against the same app without --keep.
+
 generateschema: 10, 100 and 1000 generated models (target: linear, 1000 in <= 3 s).
 """
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -19,7 +23,7 @@ from pathlib import Path
 from .common import PY, REPO, RUNS, Figure, median_interleaved, wall
 
 sys.path.insert(0, str(REPO / "tests" / "dynamo"))
-from dynamo_apps import make_app
+from dynamo_apps import ACCOUNT, EVENT, make_app
 
 MODEL = '''\
 from flywheel import Model, Field
@@ -55,10 +59,11 @@ def tight_command() -> list[str]:
     return [str(script)] if script.exists() else [PY, "-m", "tight_tasks"]
 
 
-def rundb_ready(app: Path) -> float:
-    port = free_port()
+def rundb_times(app: Path, *args: str, port: int | None = None) -> tuple[float, float]:
+    """(start to banner, SIGINT to exit) of ``tight dynamo.rundb --engine embedded ARGS``."""
+    port = port or free_port()
     start = time.perf_counter()
-    process = subprocess.Popen([*tight_command(), "dynamo.rundb", "--engine", "embedded", "--port", str(port)],
+    process = subprocess.Popen([*tight_command(), "dynamo.rundb", "--engine", "embedded", "--port", str(port), *args],
                                cwd=app, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env=child_env())
     for line in process.stdout:
@@ -67,9 +72,42 @@ def rundb_ready(app: Path) -> float:
     else:
         raise RuntimeError("rundb exited before it was ready")
     elapsed = time.perf_counter() - start
+    stopping = time.perf_counter()
     process.send_signal(signal.SIGINT)
-    process.wait(30)
-    return elapsed
+    process.stdout.read()
+    process.wait(60)
+    if process.returncode != 0:
+        raise RuntimeError(f"rundb exited with {process.returncode}")
+    return elapsed, time.perf_counter() - stopping
+
+
+def rundb_ready(app: Path) -> float:
+    return rundb_times(app)[0]
+
+
+def keep_app(tmp: Path, items: int) -> Path:
+    """An app whose dynamo_db/ holds a --keep snapshot of ``items`` accounts (written by rundb itself)."""
+    import boto3
+
+    app = make_app(tmp / "keep", {"Account": ACCOUNT, "Event": EVENT})
+    port = free_port()
+    process = subprocess.Popen([*tight_command(), "dynamo.rundb", "--engine", "embedded", "--keep", "--port",
+                                str(port)], cwd=app, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, env=child_env())
+    for line in process.stdout:
+        if line.strip() == "Press Ctrl-C to stop.":
+            break
+    table = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1").resource(
+        "dynamodb", endpoint_url=f"http://127.0.0.1:{port}").Table("my-service-dev-accounts")
+    with table.batch_writer() as batch:
+        for i in range(items):
+            batch.put_item(Item={"id": f"account-{i:05d}", "name": f"Account {i}", "score": i, "tags": ["a", "b"],
+                                 "profile": {"city": "Lisbon", "since": 2020 + i % 5}})
+    process.send_signal(signal.SIGINT)
+    out = process.stdout.read()
+    process.wait(60)
+    assert f"and {items} items" in out, out
+    return app
 
 
 def moto_ready() -> float:
@@ -111,6 +149,19 @@ def run(tmp):
         rundb, moto = median_interleaved(lambda app=app: rundb_ready(app), moto_ready)
         yield Figure(f"rundb ready, {count} model{'s' if count > 1 else ''}", rundb,
                      "moto_server + 1 CreateTable", moto, target=1.3)
+
+    app = keep_app(tmp, 1000)
+    samples = {"keep": [], "empty": []}
+
+    def sample(name: str, *args: str) -> float:
+        samples[name].append(rundb_times(app, *args))
+        return samples[name][-1][0]
+
+    keep, empty = median_interleaved(lambda: sample("keep", "--keep"), lambda: sample("empty"))
+    yield Figure("rundb --keep ready, 1,000 items loaded", keep, "rundb ready without --keep (same app)", empty)
+    stop_keep = statistics.median(s[1] for s in samples["keep"])
+    stop_empty = statistics.median(s[1] for s in samples["empty"])
+    yield Figure("rundb --keep stop, 1,000 items saved", stop_keep, "rundb stop without --keep", stop_empty)
 
     times = {}
     for count in (10, 100, 1000):

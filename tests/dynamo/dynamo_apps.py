@@ -13,8 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import clean_env
-
 ACCOUNT = '''\
 from flywheel import Model, Field
 import os
@@ -128,6 +126,8 @@ class Rundb:
     """``python -m tight_tasks dynamo.rundb ARGS`` in ``app``; read its banner."""
 
     def __init__(self, app, *args, env=None):
+        from conftest import clean_env
+
         # stderr goes to a file: a child that outlives tight (the bug some tests look for) must not hang the test.
         self.stderr = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen([sys.executable, "-m", "tight_tasks", "dynamo.rundb", *args], cwd=app,
