@@ -16,12 +16,17 @@ from typing import Any
 from .config import fail, usage_error
 from .console import say, warn
 from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
+from .snapshot import FILE as SNAPSHOT_FILE
+from .snapshot import MARKER as RUNDB_MARKER
 
 DOWNLOAD_BASE = "https://d1ni2b6xgvw0s0.cloudfront.net"
 ARCHIVE = "dynamodb_local_latest.tar.gz"
 JAR = "DynamoDBLocal.jar"
 #: Written into every directory installdb creates; only such a directory is ever replaced.
 MARKER = ".tight-install.json"
+#: RUNDB_MARKER: a dynamo_db/ that `rundb --keep` created for its data; installdb may install into it.
+#: Data files carried over into a new install: DynamoDB Local's databases and rundb's --keep snapshot.
+DATA_FILES = ("*.db", SNAPSHOT_FILE)
 WHAT = "the DynamoDB Local directory, from --dir or dynamo.dir in tight.yml"
 HINT = (f"installdb replaces only a directory it created (one holding {MARKER}) or an empty one: "
         "pass --dir with a new directory, e.g. --dir dynamo_db")
@@ -53,7 +58,7 @@ def check_url(url: str) -> None:
 def check_directory(directory: Path, app_root: Path | None) -> None:
     """One-line refusal (nothing downloaded, nothing touched) unless installdb may replace ``directory``."""
     try:
-        check_replaceable(directory, owner_marker=MARKER, app_root=app_root, what=WHAT, hint=HINT)
+        check_replaceable(directory, owner_marker=(MARKER, RUNDB_MARKER), app_root=app_root, what=WHAT, hint=HINT)
     except RefusedReplace as exc:
         raise fail(str(exc)) from None
 
@@ -128,12 +133,13 @@ def _download_and_swap(url: str, expected: str, directory: Path, marker: dict[st
         if not (unpacked / JAR).is_file():
             raise DownloadError(f"the archive has no {JAR} at its top level; is {url} a DynamoDB Local archive?")
         if directory.is_dir() and not directory.is_symlink():  # keep the user's data files across a re-install
-            for db in directory.glob("*.db"):
+            for db in (path for pattern in DATA_FILES for path in directory.glob(pattern)):
                 if db.is_file() and not db.is_symlink() and not (unpacked / db.name).exists():
                     shutil.copy2(db, unpacked / db.name)
         (unpacked / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         os.chmod(unpacked, 0o755)
-        replace_dir(directory, unpacked, owner_marker=MARKER, app_root=app_root, what=WHAT, hint=HINT)
+        replace_dir(directory, unpacked, owner_marker=(MARKER, RUNDB_MARKER), app_root=app_root, what=WHAT,
+                    hint=HINT)
 
 
 def _report_java() -> None:

@@ -29,6 +29,16 @@ def _data_file(chosen) -> Path | None:
     return chosen.data_file
 
 
+def _make_data_dir(directory: Path) -> None:
+    """Create ``directory`` if missing, marked as tight's so ``installdb`` may install into it later."""
+    from .snapshot import MARKER
+
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True)
+    (directory / MARKER).write_text('{"created_by": "tight dynamo.rundb --keep"}\n', encoding="utf-8")
+
+
 @contextlib.contextmanager
 def _holding(data: Path | None, port: int) -> Iterator[None]:
     """Hold ``data``'s directory lock while the block runs (nothing to hold for memory only)."""
@@ -37,7 +47,7 @@ def _holding(data: Path | None, port: int) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         if data is not None:
             try:
-                data.parent.mkdir(parents=True, exist_ok=True)
+                _make_data_dir(data.parent)
                 stack.enter_context(exclusive(data.parent / LOCK, port=port, data=str(data)))
             except LockHeld as exc:
                 holder = exc.holder

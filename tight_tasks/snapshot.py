@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 FILE = "shared-embedded-instance.json"
+#: Written by rundb --keep into a dynamo_db/ it had to create: the directory is tight's (installdb may fill it).
+MARKER = ".tight-rundb.json"
 FORMAT = "tight-dynamodb-snapshot"
 VERSION = 1
 _LEAVE = "move it away to start empty (it is left as it is)"

@@ -457,3 +457,26 @@ def test_permission_denied_on_the_install_dir_is_one_line(tight, tmp_path, serve
     assert snapshot(db) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dynamo_db", "readonly"]
     assert server.requests.count("/v3.x/dynamodb_local_latest.tar.gz") == 1, "refused before downloading again"
+
+
+def test_installdb_fills_the_dir_rundb_keep_made_and_keeps_its_data(tight, tmp_path, server):
+    """`rundb --keep` first (embedded engine), installdb later: allowed, and the snapshot survives (also --force)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dynamo_apps import Rundb, free_port, make_app
+
+    app = make_app(tmp_path / "svc")
+    run = Rundb(app, "--engine", "embedded", "--keep", "--port", str(free_port()))
+    run.banner()
+    assert run.stop()[0] == 0
+    data = app / "dynamo_db" / "shared-embedded-instance.json"
+    saved = data.read_bytes()
+    url = server.url + "/v3.x/dynamodb_local_latest.tar.gz"
+    for extra in ([], ["--force"]):
+        result = install(tight, app, "--url", url, *extra)
+        assert result.returncode == 0, result.stderr
+        assert (app / "dynamo_db" / "DynamoDBLocal.jar").read_bytes() == JAR
+        assert data.read_bytes() == saved
+    (app / "mine").mkdir()
+    (app / "mine" / "shared-embedded-instance.json").write_text("{}")  # the data file alone marks nothing
+    refused = install(tight, app, "--url", url, "--dir", "mine")
+    assert refused.returncode == 1 and "Refusing to replace" in refused.stderr
