@@ -188,11 +188,15 @@ class Server:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+    def wait_for_line(self, text: str, timeout: float = 30, pattern: bool = False) -> str:
+        """The first line containing ``text`` (a regular expression matching the whole line with ``pattern``),
+        waiting for the reader thread to collect it."""
+        import re
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in list(self.lines):
-                if text in line:
+                if (re.fullmatch(text, line) if pattern else text in line):
                     return line
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never printed:\n{self.output()}")

@@ -85,8 +85,8 @@ def test_get_becomes_a_complete_event(served):
         assert context["stage"] == "dev"
         assert "body" not in event and "multiValueHeaders" not in event
     assert re.fullmatch(r"[0-9a-f-]{36}", event["requestContext"]["requestId"])
-    assert "echo says hello on stdout" in server.output()
-    assert re.search(r"^GET /echo/a/b c 200 \d+\.\d ms$", server.output(), re.MULTILINE)
+    server.wait_for_line("echo says hello on stdout")
+    server.wait_for_line(r"GET /echo/a/b c 200 \d+\.\d ms", pattern=True)
 
 
 def test_repeated_headers(served):
@@ -136,7 +136,7 @@ def test_unknown_route_is_a_json_404(served):
     response = requests.get(f"{base}/nowhere/at/all")
     assert response.status_code == 404
     assert response.json() == {"message": "No route for /nowhere/at/all"}
-    assert re.search(r"^GET /nowhere/at/all 404 \d+\.\d ms$", server.output(), re.MULTILINE)
+    server.wait_for_line(r"GET /nowhere/at/all 404 \d+\.\d ms", pattern=True)
 
 
 def test_missing_method_is_the_runtimes_405(served):
@@ -178,7 +178,7 @@ def test_editing_a_handler_changes_the_next_response_and_keeps_the_database(serv
             break
         time.sleep(0.05)
     assert body == {"version": f"two-{payload}"}
-    assert "Reloading: app/functions/version/handler.py changed." in server.output()
+    server.wait_for_line("Reloading: app/functions/version/handler.py changed.")
     assert requests.get(f"{base}/accounts/kept").json() == {"id": "kept", "owner": "bo"}
 
 
@@ -200,6 +200,22 @@ def test_a_syntax_error_is_a_502_until_fixed(served):
     while time.monotonic() < deadline and requests.get(f"{base}/echo").status_code != 200:
         time.sleep(0.05)
     assert requests.get(f"{base}/echo").status_code == 200
+
+
+def test_tight_yml_edits_reroute_and_a_bad_edit_keeps_the_routes(served):
+    _, base, server = served
+    config = server.root / "tight.yml"
+    original = config.read_text(encoding="utf-8")
+    config.write_text(original + "  version:\n    path: version\n", encoding="utf-8")
+    server.wait_for_line("Reloading: tight.yml changed.")
+    assert requests.get(f"{base}/version").status_code == 200
+    server.wait_for_line("path 'version' must be a string starting with / (keeping the previous routes)")
+    config.write_text(original + "  version:\n    path: /v/{n}\n", encoding="utf-8")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and requests.get(f"{base}/v/7").status_code != 200:
+        time.sleep(0.05)
+    assert requests.get(f"{base}/v/7").status_code == 200
+    assert requests.get(f"{base}/version").status_code == 404
 
 
 # -- start and stop ------------------------------------------------------------------

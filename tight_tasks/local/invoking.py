@@ -13,6 +13,7 @@ from tight.dev import gateway
 from tight.dev.routes import Match, Route
 
 from ..config import fail, usage_error
+from ..console import say
 from .environment import app_environment
 from .runner import AppError, LocalApp
 
@@ -78,13 +79,12 @@ def sample_event(app: LocalApp, function: str, body: str | None, http_flags: boo
 
 def invoke(root: Path, function: str, payload: str, event_file: str | None = None, method: str | None = None,
            path: str | None = None, body: str | None = None, headers: list[str] | None = None, db: bool = True,
-           out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+           ) -> None:
     """Call ``app_index.<function>`` once and print its response as JSON (logs go to stderr)."""
-    out, err = out or sys.stdout, err or sys.stderr
     header_pairs = parse_headers(headers)
     if event_file and (method or path or body or header_pairs):
         raise usage_error("--event gives the whole event: leave out --method, --path, --body and --header.")
-    app = LocalApp(root, payload, err=err)
+    app = LocalApp(root, payload)
     try:
         app.configure()
     except AppError as exc:
@@ -92,7 +92,7 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
     if function not in app.names:
         raise fail(f"No function {function!r} in app/functions (functions: {', '.join(app.names) or 'none'}).")
     event = read_event(event_file) if event_file else None
-    with app_environment(root, db), contextlib.redirect_stdout(err):
+    with app_environment(root, db), contextlib.redirect_stdout(sys.stderr):
         app.stage = os.environ.get("STAGE") or "local"
         if event is None:
             event = sample_event(app, function, body, bool(method or path or header_pairs))
@@ -106,11 +106,11 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - the function crashed or called sys.exit
-            traceback.print_exc(file=err)
+            traceback.print_exc()
             raise fail(f"{function} raised {type(exc).__name__}: {exc}") from None
-    pretty = out.isatty() if hasattr(out, "isatty") else False
+    pretty = sys.stdout.isatty()
     try:
         text = json.dumps(response, indent=2 if pretty else None, default=str)
     except (TypeError, ValueError) as exc:
         raise fail(f"{function} returned something that is not JSON: {exc}") from None
-    print(text, file=out, flush=True)
+    say(text)

@@ -24,6 +24,8 @@ from typing import Any
 from tight.dev import gateway
 from tight.dev.routes import FunctionsConfigError, RouteTable, function_settings, routes
 
+from ..console import say, warn
+
 #: Top-level names whose modules are dropped on reload.
 PURGED = ("app", "app_index", "tight.providers")
 WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json")
@@ -79,11 +81,10 @@ def read_tight_yml(root: Path) -> dict[str, Any]:
 class LocalApp:
     """One app, loaded in this process. Calls are serialized (one invocation at a time, as one Lambda)."""
 
-    def __init__(self, root: str | os.PathLike, payload: str = "1.0", stage: str = "local", err=None):
+    def __init__(self, root: str | os.PathLike, payload: str = "1.0", stage: str = "local"):
         self.root = Path(root).absolute()
         self.payload = payload
         self.stage = stage
-        self.err = err or sys.stderr
         self.lock = threading.RLock()
         self.module: ModuleType | None = None
         self.load_error: str | None = None
@@ -125,14 +126,14 @@ class LocalApp:
                 self.module = importlib.import_module("app_index")
             except Exception as exc:  # noqa: BLE001 - a syntax error or anything else in user code
                 self.load_error = f"cannot import app_index: {type(exc).__name__}: {exc}"
-                traceback.print_exc(file=self.err)
+                traceback.print_exc()
             for name in self.names if self.module is not None else ():
                 try:  # the runtime imports handlers lazily: import them now, for the banner and fast requests
                     getattr(self.module, name)
                 except Exception as exc:  # noqa: BLE001
                     self.function_errors[name] = (f"cannot import app/functions/{name}/handler.py: "
                                                   f"{type(exc).__name__}: {exc}")
-                    traceback.print_exc(file=self.err)
+                    traceback.print_exc()
             self.stale = False
 
     def start(self) -> None:
@@ -155,7 +156,7 @@ class LocalApp:
             try:
                 self.configure()
             except AppError as exc:
-                print(f"{exc} (keeping the previous routes)", file=self.err, flush=True)
+                warn(f"{exc} (keeping the previous routes)")
             self.load()
 
     # -- calling ---------------------------------------------------------------------
@@ -198,7 +199,7 @@ class LocalApp:
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # noqa: BLE001 - crashed or exited: API Gateway answers 502
-                traceback.print_exc(file=self.err)
+                traceback.print_exc()
                 return gateway.bad_gateway(f"{function} raised {type(exc).__name__}: {exc}"), function
             return gateway.http_response(result, self.payload), function
 
@@ -212,9 +213,9 @@ def _request_id(event: Any) -> str:
 class Watcher(threading.Thread):
     """Polls the app's files every ``interval`` seconds; announces changes."""
 
-    def __init__(self, app: LocalApp, interval: float = 0.25, out=None):
+    def __init__(self, app: LocalApp, interval: float = 0.25):
         super().__init__(name="tight-reloader", daemon=True)
-        self.app, self.interval, self.out = app, interval, out or sys.stdout
+        self.app, self.interval = app, interval
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -226,7 +227,7 @@ class Watcher(threading.Thread):
             if changed:
                 shown = ", ".join(os.path.relpath(p, self.app.root) for p in changed[:3])
                 more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-                print(f"Reloading: {shown}{more} changed.", file=self.out, flush=True)
+                say(f"Reloading: {shown}{more} changed.")
 
     def stop(self) -> None:
         self.stopped.set()

@@ -10,7 +10,6 @@ import contextlib
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from werkzeug.wsgi import get_input_stream
 from tight.dev.gateway import Request
 
 from ..config import fail
+from ..console import say, warn
 from .environment import app_environment
 from .runner import AppError, LocalApp, Watcher
 
@@ -62,7 +62,7 @@ def to_request(environ: dict) -> Request:
     )
 
 
-def wsgi_app(app: LocalApp, out=None, err=None):
+def wsgi_app(app: LocalApp):
     """A WSGI application answering through ``app``, logging one line per request."""
 
     def application(environ, start_response):
@@ -71,16 +71,15 @@ def wsgi_app(app: LocalApp, out=None, err=None):
         response, function = app.handle(request)
         elapsed = (time.perf_counter() - started) * 1000
         if response.error:
-            print(f"502 for {request.method} {request.path}: {response.error}", file=err or sys.stderr, flush=True)
+            warn(f"502 for {request.method} {request.path}: {response.error}")
         for note in response.notes:
-            print(f"Note ({function}): {note}", file=err or sys.stderr, flush=True)
+            warn(f"Note ({function}): {note}")
         status = f"{response.status} {HTTP_STATUS_CODES.get(response.status, 'Unknown')}"
         headers = list(response.headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
         start_response(status, headers)
-        print(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms", file=out or sys.stdout,
-              flush=True)
+        say(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms")
         return [response.body]
 
     return application
@@ -134,21 +133,20 @@ def banner(app: LocalApp, base: str) -> list[str]:
     return lines
 
 
-def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reload: bool = True, out=None) -> None:
+def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reload: bool = True) -> None:
     """Run until Ctrl-C/SIGTERM, then stop the server and the database (exit 0)."""
-    out = out or sys.stdout
     sock = bind(host, port)
     try:
         with _sigterm_as_interrupt():
-            _serve(root, sock, host, payload, db, reload, out)
+            _serve(root, sock, host, payload, db, reload)
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-    print("Stopped.", file=out, flush=True)
+    say("Stopped.")
 
 
-def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, reload: bool, out) -> None:
+def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, reload: bool) -> None:
     with app_environment(root, db) as database:
         app = LocalApp(root, payload, os.environ.get("STAGE") or "local")
         try:
@@ -156,20 +154,20 @@ def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, r
         except AppError as exc:
             raise fail(str(exc)) from None
         port = sock.getsockname()[1]
-        server = make_server(host, port, wsgi_app(app, out), threaded=True, request_handler=_Handler,
+        server = make_server(host, port, wsgi_app(app), threaded=True, request_handler=_Handler,
                              fd=sock.fileno())
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
         where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
             f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
-        print(f"Serving {root.name} (payload {payload}, stage {app.stage}) with {where}", file=out)
+        say(f"Serving {root.name} (payload {payload}, stage {app.stage}) with {where}")
         if database:
-            print(f"Tables: {', '.join(database['tables']) or 'none'}", file=out)
+            say(f"Tables: {', '.join(database['tables']) or 'none'}")
         for line in banner(app, base):
-            print(line, file=out)
-        print(f"Listening on {base}{'' if reload else ' (no reload)'}", file=out)
-        print("Press Ctrl-C to stop.", file=out, flush=True)
-        watcher = Watcher(app, out=out) if reload else None
+            say(line)
+        say(f"Listening on {base}{'' if reload else ' (no reload)'}")
+        say("Press Ctrl-C to stop.")
+        watcher = Watcher(app) if reload else None
         if watcher:
             watcher.start()
         try:
