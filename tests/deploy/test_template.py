@@ -83,9 +83,11 @@ def test_no_models_no_dynamodb_statement_and_no_routes_no_api():
     assert "Api" in with_api["Resources"] and "ApiUrl" in with_api["Outputs"]
     statements = with_api["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in statements] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
-    bare = build(make_app(()))
-    assert "Outputs" not in bare
-    assert of_type(bare, "AWS::ApiGateway::RestApi") == {}
+    tables_only = build(make_app((), tables=("shop-dev-a",)))
+    assert "Outputs" not in tables_only
+    assert [r["Type"] for r in tables_only["Resources"].values()] == ["AWS::DynamoDB::Table"]  # no role, no API
+    with pytest.raises(TemplateError, match="no functions .* and no models: nothing to deploy"):
+        build(make_app(()))
 
 
 def test_api_tree_shares_parents_and_each_route_invokes_its_function():

@@ -296,7 +296,12 @@ def build(app: App) -> dict[str, Any]:
         parts.add(function_parts(app, name, settings))
         parts.add(builders[kind](app, name, settings))
     parts.add(api_parts(app))
-    resources = {"FunctionRole": role_resource(app, parts.statements), **parts.resources}
+    if not parts.resources:
+        raise TemplateError("the app has no functions (app/functions/NAME/handler.py) and no models: "
+                            "nothing to deploy")
+    resources = dict(parts.resources)
+    if app.functions:  # the role exists for the functions; an app of tables alone needs none
+        resources = {"FunctionRole": role_resource(app, parts.statements), **resources}
     template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{app.name} ({app.stage} stage), deployed by tight",
