@@ -123,6 +123,17 @@ def test_a_route_change_makes_a_new_deployment_and_nothing_else_does():
     assert deployment_id(make_app(("a", "b", "c"))) != base
 
 
+def test_grouping_keeps_resources_it_cannot_read():
+    from tight_tasks.deploy.template import group_arns
+
+    statements = [{"Effect": "Allow", "Action": ["sqs:ReceiveMessage"],
+                   "Resource": [{"Fn::GetAtt": ["Queue", "Arn"]}, "arn:aws:sqs:eu-west-1:1:q",
+                                {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:r:a:table/shop-dev-x/stream/*"}]}]
+    assert group_arns(statements, "shop-dev-")[0]["Resource"] == [
+        {"Fn::GetAtt": ["Queue", "Arn"]}, "arn:aws:sqs:eu-west-1:1:q",
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:r:a:table/shop-dev-*"}]
+
+
 def test_big_apps_keep_the_policy_under_iams_limit():
     names = [f"fn{i:03d}" for i in range(100)]
     app = make_app(tuple(names), tables=tuple(f"shop-dev-table{i:03d}" for i in range(100)))

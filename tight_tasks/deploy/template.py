@@ -234,8 +234,8 @@ def group_arns(statements: list[dict[str, Any]], prefix: str) -> list[dict[str, 
     for statement in statements:
         resources: list[Any] = []
         for resource in statement["Resource"]:
-            arn = resource["Fn::Sub"]
-            for marker in (":table/", ":log-group:/aws/lambda/"):
+            arn = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+            for marker in (":table/", ":log-group:/aws/lambda/") if isinstance(arn, str) else ():
                 start = arn.find(marker) + len(marker)
                 if marker in arn and arn[start:].startswith(prefix):
                     resource = {"Fn::Sub": arn[:start] + prefix + "*"}
