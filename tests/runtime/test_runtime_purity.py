@@ -103,3 +103,26 @@ def test_heavy_modules_are_imported_lazily():
                             cwd=REPO, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_generated_tests_pass_with_the_vendored_runtime_first(tmp_path):
+    """generate.app, vendor the runtime as pip.install does, then generate.function runs the app's tests."""
+    from conftest import run_tight
+
+    from tight_tasks.vendordir import copy_runtime
+
+    assert run_tight("generate.app", "svc", cwd=tmp_path).returncode == 0
+    root = tmp_path / "svc"
+    copy_runtime(root / "app" / "vendored")
+    (root / "tests" / "test_vendored.py").write_text(
+        "import app_index  # puts app/vendored first\n"
+        "import sys\n\n\n"
+        "def test_vendored_first_and_dev_code_found():\n"
+        "    from tight.core.test_helpers import playback  # noqa: F401 - from tight-cli\n"
+        "    assert sys.path[0].endswith('vendored')\n", encoding="utf-8")
+    result = run_tight("generate.function", "hello", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout, result.stdout
+    everything = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
+                                capture_output=True, text=True, env=clean_env(), timeout=300, check=False)
+    assert everything.returncode == 0 and "3 passed" in everything.stdout, everything.stdout + everything.stderr
