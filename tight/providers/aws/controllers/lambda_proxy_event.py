@@ -111,12 +111,7 @@ def default_headers() -> dict[str, str]:
 
 # -- registration ------------------------------------------------------------------
 
-def controller_name(module: str) -> str:
-    """``app.functions.my_controller.handler`` -> ``my_controller``."""
-    parts = module.split(".")
-    if len(parts) > 1 and parts[-1] == "handler":
-        return parts[-2]
-    return parts[-1]
+controller_name = registry.controller_name
 
 
 def _register(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -5,19 +5,25 @@ wrong kind, and the per-record loop with partial batch failures.
 """
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
+
+    Handler = Callable[..., Any]
 
 from tight.providers.aws.controllers import registry
-from tight.providers.aws.controllers.lambda_proxy_event import controller_name
 from tight.providers.aws.events.kinds import describe
 
-LOG = logging.getLogger("tight.events")
-
-Handler = Callable[..., Any]
 _ACCEPTS: dict[Handler, frozenset[str] | None] = {}
+_VAR_KEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at cold start
+
+
+def log():
+    """The ``tight.events`` logger (logging is imported only when something is logged)."""
+    import logging
+
+    return logging.getLogger("tight.events")
 
 
 class RecordsFailed(Exception):
@@ -29,7 +35,7 @@ def decorator(source: str, handlers: dict[str, Handler], dispatch: Callable[[str
     """A decorator that makes a function the ``source`` handler of its controller."""
 
     def register(function: Handler) -> Handler:
-        controller = controller_name(function.__module__)
+        controller = registry.controller_name(function.__module__)
         registry.register(controller, source, dispatch)
         handlers[controller] = function
         return function
@@ -43,18 +49,28 @@ def accepted(function: Handler) -> frozenset[str] | None:
     """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
     if function in _ACCEPTS:
         return _ACCEPTS[function]
+    code = getattr(function, "__code__", None)
+    if code is None or getattr(function, "__wrapped__", None) is not None:
+        names = _signature_names(function)
+    elif code.co_flags & _VAR_KEYWORDS:
+        names = None
+    else:
+        names = frozenset(code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount])
+    _ACCEPTS[function] = names
+    return names
+
+
+def _signature_names(function: Handler) -> frozenset[str] | None:
+    import inspect
+
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
-        names = None
-    else:
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-            names = None
-        else:
-            kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-            names = frozenset(p.name for p in parameters if p.kind in kinds)
-    _ACCEPTS[function] = names
-    return names
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(p.name for p in parameters if p.kind in kinds)
 
 
 def call(function: Handler, arguments: Mapping[str, Any]) -> Any:
@@ -74,13 +90,13 @@ def wrong_event(controller: str, expected: str, event: Any) -> dict[str, str]:
     """Log one clear line and return an error result for an event of the wrong kind."""
     message = (f"function {controller!r} handles {expected}, but got {describe(event)}: "
                f"check what triggers it (tight.yml functions.{controller}.type)")
-    LOG.error(message)
+    log().error(message)
     return error_result("WrongEventType", message)
 
 
 def no_handler(controller: str, source: str) -> dict[str, str]:
     message = f"function {controller!r} has no {source} handler registered"
-    LOG.error(message)
+    log().error(message)
     return error_result("NoHandler", message)
 
 
@@ -101,13 +117,13 @@ def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str
         item = identifier(record)
         try:
             call(handler, arguments(record))
-        except Exception:
-            LOG.exception("function %r failed on record %s", controller, item)
+        except Exception:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
+            log().exception("function %r failed on record %s", controller, item)
             failed.append(item)
             if stop_after_failure(record):
                 rest = [identifier(r) for r in records[index + 1:]]
                 if rest:
-                    LOG.error("function %r: %d later record(s) left for retry, in order", controller, len(rest))
+                    log().error("function %r: %d later record(s) left for retry, in order", controller, len(rest))
                 failed.extend(rest)
                 break
     return failed

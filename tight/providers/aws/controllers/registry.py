@@ -16,10 +16,18 @@ if TYPE_CHECKING:
 
     Dispatch = Callable[[str, Any, Any], Any]
 
-__all__ = ["SourceConflict", "controllers", "dispatcher", "forget", "register", "source"]
+__all__ = ["SourceConflict", "controller_name", "controllers", "dispatcher", "forget", "register", "source"]
 
 
 _SOURCES: dict[str, tuple[str, Dispatch]] = {}
+
+
+def controller_name(module: str) -> str:
+    """The controller a handler module belongs to: ``app.functions.my_controller.handler`` -> ``my_controller``."""
+    parts = module.split(".")
+    if len(parts) > 1 and parts[-1] == "handler":
+        return parts[-2]
+    return parts[-1]
 
 
 class SourceConflict(ValueError):

@@ -17,7 +17,9 @@ as for any asynchronous call.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 from tight.providers.aws.controllers import records as _records
 from tight.providers.aws.events import schedule
@@ -49,7 +51,7 @@ def dispatch(controller: str, event: Any, context: Any = None) -> Any:
     try:
         return _records.call(function, arguments)
     except Exception:
-        _records.LOG.exception("function %r failed on the event of %s", controller, event.get("time"))
+        _records.log().exception("function %r failed on the event of %s", controller, event.get("time"))
         raise
 
 

@@ -23,8 +23,12 @@ the event source mapping needs ``FunctionResponseTypes: [ReportBatchItemFailures
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 from tight.providers.aws.controllers import records as _records
 from tight.providers.aws.events import sqs

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import unquote_plus
+
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 from .kinds import has_records_from, records
 
@@ -31,6 +33,8 @@ def bucket_name(record: Mapping[str, Any]) -> str | None:
 
 def object_key(record: Mapping[str, Any]) -> str | None:
     """The object key, URL-decoded: S3 sends ``my+photo%282%29.jpg`` for ``my photo(2).jpg``."""
+    from urllib.parse import unquote_plus  # not at cold start
+
     key = _section(record, "s3", "object").get("key")
     return unquote_plus(key) if isinstance(key, str) else key
 

@@ -7,10 +7,12 @@ BOOL -> bool, NULL -> None, SS/NS/BS -> set, L -> list, M -> dict.
 """
 from __future__ import annotations
 
-import base64
-import decimal
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at cold start
+if TYPE_CHECKING:
+    import decimal
+    from typing import Any
 
 from .kinds import has_records_from, records
 
@@ -34,6 +36,8 @@ def _number(text: str) -> int | decimal.Decimal:
         return int(text)
     except ValueError:
         pass
+    import decimal  # only for numbers that are not whole
+
     try:
         return decimal.Decimal(text)
     except decimal.InvalidOperation:
@@ -43,6 +47,8 @@ def _number(text: str) -> int | decimal.Decimal:
 def _binary(text: Any) -> bytes:
     if isinstance(text, (bytes, bytearray)):
         return bytes(text)
+    import base64  # only for binary attributes
+
     try:
         return base64.b64decode(text, validate=True)
     except (TypeError, ValueError):
