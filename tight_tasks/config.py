@@ -12,6 +12,7 @@ Only ``invoke`` and the stdlib-only ``tight.core.env`` are imported here
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,16 @@ def fail(message: str, code: int = 1) -> Exit:
 def usage_error(message: str) -> Exit:
     """A usage error: exit code 2."""
     return Exit(message, code=2)
+
+
+@contextmanager
+def os_errors(doing: str):
+    """Turn an :class:`OSError` (permission denied, disk full, ...) into a one-line error."""
+    try:
+        yield
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise fail(f"Cannot {doing} ({exc.strerror or exc}{where}); nothing was changed.") from None
 
 
 def find_config_file(start: str | os.PathLike | None = None) -> Path | None:
@@ -72,14 +83,40 @@ def load_yaml_file(path: Path) -> Any:
         raise fail(f"{exc}; fix the file and retry.") from None
 
 
-def read_app_config(path: Path) -> dict[str, Any]:
-    """Read ``tight.yml``: a mapping, or a one-line error saying what is wrong."""
+def read_app_config(path: Path, sections: Any = ()) -> dict[str, Any]:
+    """Read ``tight.yml``: a mapping, or a one-line error saying what is wrong.
+
+    The top-level keys of :data:`DEFAULTS` must be text; ``sections`` (and
+    any key holding a mapping) must be mappings of scalar settings.
+    """
     data = load_yaml_file(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise fail(f"{path}: expected a mapping of keys (provider, name, ...), got {type(data).__name__}.")
+    check_app_config(path, data, sections)
     return data
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list"}.get(type(value), f"{type(value).__name__} {value!r}"[:80])
+
+
+def check_app_config(path: Path, data: dict, sections: Any = ()) -> None:
+    """Fail with one line when a known key of ``tight.yml`` has the wrong shape."""
+    for key, default in DEFAULTS.items():
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise fail(f"{path}: '{key}' must be text (e.g. {key}: {default or 'my-service'}), "
+                       f"not {_kind(value)}.")
+    for key, value in data.items():
+        if key in sections and value is not None and not isinstance(value, dict):
+            raise fail(f"{path}: '{key}' must be a mapping of settings (key: value lines indented under {key}:), "
+                       f"not {_kind(value)}.")
+        if key in sections and isinstance(value, dict):
+            for option, setting in value.items():
+                if isinstance(setting, (dict, list)):
+                    raise fail(f"{path}: '{key}.{option}' must be a single value, not {_kind(setting)}.")
 
 
 def settings(c: Any = None, section: str | None = None, defaults: dict | None = None) -> dict[str, Any]:
@@ -102,7 +139,7 @@ def settings(c: Any = None, section: str | None = None, defaults: dict | None = 
     if not getattr(config, "tight_loaded", False):
         path = find_config_file()
         if path is not None:
-            layers.append(read_app_config(path))
+            layers.append(read_app_config(path, () if section is None else (section,)))
     for layer in layers:
         values = layer if section is None else layer.get(section)
         if not hasattr(values, "items"):

@@ -9,10 +9,10 @@ from .config import fail
 
 
 def _load(path: Path) -> dict:
-    from tight.core.env import EnvFileError, read_mapping
+    from tight.core.env import EnvFileError, read_env_file
 
     try:
-        return read_mapping(path)
+        return read_env_file(path)
     except EnvFileError as exc:
         raise fail(f"{exc}; fix the file and retry.") from None
 
@@ -39,18 +39,25 @@ def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dic
     if not reset:
         base.update(_load(env_path))
     values = merge_env(base, os.environ, app_settings.get("name"))
-    text = yaml.safe_dump(values, default_flow_style=False, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(prefix=".env.yml.", dir=app_root)
+    text = yaml.safe_dump(values, default_flow_style=False, sort_keys=True, allow_unicode=True)
+    try:
+        _write(env_path, text)
+    except OSError as exc:
+        raise fail(f"Cannot write {env_path}: {exc.strerror or exc}; env.yml is unchanged.") from None
+    print(flow(values))
+    return values
+
+
+def _write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, env_path)
+        os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
-    print(flow(values))
-    return values
 
 
 def show_env(app_root: Path, app_settings: dict) -> dict:
@@ -69,7 +76,11 @@ def show_env(app_root: Path, app_settings: dict) -> dict:
 
 def check_env(app_root: Path) -> list[str]:
     """Report keys of env.dist.yml missing from env.yml; exit 1 when any."""
-    dist = _load(app_root / "env.dist.yml")
+    dist_path = app_root / "env.dist.yml"
+    if not dist_path.is_file():
+        raise fail(f"{dist_path} is missing: env.check compares env.yml with it; create it with the app's "
+                   "variables (e.g. STAGE: dev).")
+    dist = _load(dist_path)
     env_path = app_root / "env.yml"
     if not env_path.is_file():
         raise fail(f"{env_path} is missing: run `tight generate.env` to create it.")

@@ -1,7 +1,7 @@
 """Scaffold apps, functions, models, env.yml and deployment artifacts."""
 from invoke import Collection, task
 
-from .config import app_root, settings
+from .config import app_root, os_errors, settings
 
 #: Defaults of generate.app, overridable in ~/.tight.yml or /etc/tight.yml (`generate:` section).
 DEFAULTS = {"provider": "aws", "type": "lambda", "runtime": "python3.12", "architecture": "x86_64"}
@@ -23,15 +23,16 @@ def app(c, name, provider=None, type=None, target=None, runtime=None, architectu
     from .scaffold import generate_app
 
     opts = settings(c, "generate", DEFAULTS)
-    generate_app(
-        name,
-        provider=provider or opts["provider"],
-        app_type=type or opts["type"],
-        target=target,
-        runtime=runtime or opts["runtime"],
-        architecture=architecture or opts["architecture"],
-        force=force,
-    )
+    with os_errors(f"create the app {name}"):
+        generate_app(
+            name,
+            provider=provider or opts["provider"],
+            app_type=type or opts["type"],
+            target=target,
+            runtime=runtime or opts["runtime"],
+            architecture=architecture or opts["architecture"],
+            force=force,
+        )
 
 
 @task(
@@ -48,7 +49,8 @@ def function(c, name, provider="aws", type="lambda_proxy", table=None, force=Fal
     root = app_root()
     from .scaffold import generate_function
 
-    generate_function(root, name, provider=provider, function_type=type, force=force, table=table)
+    with os_errors(f"write function {name}"):
+        generate_function(root, name, provider=provider, function_type=type, force=force, table=table)
 
 
 @task(help={"name": "Model name (account, user_profile).", "force": "Overwrite an existing model file."})
@@ -57,7 +59,8 @@ def model(c, name, force=False):
     root = app_root()
     from .scaffold import generate_model
 
-    generate_model(root, name, force=force)
+    with os_errors(f"write model {name}"):
+        generate_model(root, name, force=force)
 
 
 @task(

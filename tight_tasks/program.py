@@ -10,22 +10,39 @@ What it adds to invoke's Program:
 * several bare values after a task with a variadic argument
   (``tight pip.install requests flask boto3``) all reach the task;
 * per-argument help survives a second ``Program.run`` in one process;
-* parse errors are one line and exit with code 2.
+* parse errors are one line and exit with code 2; a Ctrl-C is one line and
+  exit code 130; a config file of the wrong shape is one line and exit 1;
+* ``--help`` shows only the core options tight honours: invoke's options for
+  shell commands (``--pty``, ``--dry``, ``--echo``, sudo ...) are not
+  accepted, since no tight task runs shell commands through invoke.
 """
 from __future__ import annotations
 
 import os
 import re
 import sys
+from pathlib import Path
 
 from invoke import Config, Program
-from invoke.exceptions import Exit, ParseError
+from invoke.config import AmbiguousMergeError
+from invoke.exceptions import Exit, ParseError, UncastableEnvVar, UnknownFileType
+from invoke.parser import Argument
+from invoke.util import yaml
 
 from . import ns
 from ._version import __version__
-from .config import find_config_file, read_app_config
+from .config import fail, find_config_file, read_app_config
 
 HELP_FLAGS = ("--help", "-h")
+
+#: invoke's core options that tight honours (the others configure ``c.run``/``c.sudo``, unused here).
+CORE_OPTIONS = ("help", "version", "list", "list-depth", "list-format", "complete", "print-completion-script",
+                "config", "debug")
+
+from .__main__ import INTERRUPTED
+
+#: Where invoke's Config looks for system and user config files (``/etc/tight.yml``, ``~/.tight.yml``).
+CONFIG_PREFIXES = ("/etc/", "~/.")
 
 #: Tasks whose extra bare words are collected into a list argument.
 VARIADIC = {"pip.install": "package"}
@@ -37,6 +54,14 @@ class TightConfig(Config):
     prefix = "tight"
     #: Tells :func:`tight_tasks.config.settings` that ``tight.yml`` is loaded.
     tight_loaded = True
+
+    def load_shell_env(self) -> None:
+        try:
+            super().load_shell_env()
+        except (ValueError, UncastableEnvVar) as exc:
+            names = ", ".join(sorted(k for k in os.environ if k.startswith("TIGHT_"))) or "TIGHT_*"
+            raise fail(f"{names}: an environment variable does not fit its setting ({_one_line(exc)}); "
+                       "give it a value of the setting's type, or unset it.") from None
 
 
 class TightProgram(Program):
@@ -52,12 +77,38 @@ class TightProgram(Program):
         # parser; keep the originals to restore them on every run.
         self._saved_help = {task: dict(task.help) for task in _all_tasks(self.namespace)}
 
+    # -- core options ----------------------------------------------------------
+    def core_args(self) -> list[Argument]:
+        return [arg for arg in super().core_args() if arg.name in CORE_OPTIONS]
+
+    def _dropped_args(self) -> list[Argument]:
+        return [arg for arg in super().core_args() if arg.name not in CORE_OPTIONS]
+
     # -- config ------------------------------------------------------------
     def create_config(self) -> None:
-        super().create_config()
+        with _errors():
+            try:
+                super().create_config()  # reads /etc/tight.yml and ~/.tight.yml
+            except (ValueError, OSError, yaml.YAMLError, UnknownFileType) as exc:
+                self._check_config_files()  # names the file and line
+                raise fail(f"Cannot read tight's config files: {_one_line(exc)}.") from None
+            self._check_config_files()
+            self._load_app_config()
+
+    def _check_config_files(self) -> None:
+        """``/etc/tight.yml`` and ``~/.tight.yml``: readable, UTF-8, the right shape (else one line)."""
+        sections = _sections(self.namespace)
+        for prefix in CONFIG_PREFIXES:
+            for ext in ("yaml", "yml"):
+                path = Path(os.path.expanduser(f"{prefix}tight.{ext}"))
+                if path.is_file():
+                    read_app_config(path, sections)
+
+    def _load_app_config(self) -> None:
         found = find_config_file()
         if found is not None:
-            read_app_config(found)  # malformed YAML: a one-line error, not a traceback
+            # malformed YAML or a section of the wrong shape: a one-line error, not a traceback
+            read_app_config(found, _sections(self.namespace))
             self.config.set_project_location(str(found.parent))
             # invoke looks for "<prefix>.yml"; a tight.yaml is found too.
             self.config.load_project(merge=False)
@@ -111,21 +162,57 @@ class TightProgram(Program):
             i += 1
         return out
 
-    # -- errors: one line, exit code 2 ---------------------------------------
+    # -- errors: one line; exit code 2 for usage, 130 for Ctrl-C ------------
+    def parse_core(self, argv) -> None:
+        with _errors():
+            super().parse_core(argv)
+
     def parse_core_args(self) -> None:
-        with _usage_errors():
+        with _errors():
             super().parse_core_args()
+        # invoke's own steps read the options tight does not offer: give them their defaults.
+        for arg in self._dropped_args():
+            self.core[0].add_arg(arg)
+
+    def parse_collection(self) -> None:
+        with _errors():
+            super().parse_collection()
 
     def parse_tasks(self) -> None:
-        with _usage_errors():
+        with _errors():
             super().parse_tasks()
 
     def parse_cleanup(self) -> None:
-        with _usage_errors():
+        with _errors():
             super().parse_cleanup()
 
+    def update_config(self, merge: bool = True) -> None:
+        runtime = self.args.config.value or os.environ.get("INVOKE_RUNTIME_CONFIG")
+        with _errors(runtime):
+            if runtime:
+                self._check_runtime_file(Path(runtime))
+            super().update_config(merge)
 
-class _usage_errors:
+    def _check_runtime_file(self, path: Path) -> None:
+        """``-f FILE``: it exists, has a supported type, and (YAML) reads as tight's settings."""
+        if not path.is_file():
+            raise fail(f"Config file {path} (-f/--config) does not exist.")
+        if path.suffix not in (".yml", ".yaml", ".json", ".py"):
+            raise fail(f"Config file {path} (-f/--config) must end in .yml, .yaml, .json or .py.")
+        if path.suffix in (".yml", ".yaml"):
+            read_app_config(path, _sections(self.namespace))
+
+    def execute(self) -> None:
+        with _errors():
+            super().execute()
+
+
+class _errors:
+    """Turn what invoke would print as a traceback (or a bare exit 1) into one line."""
+
+    def __init__(self, config_file: str | None = None):
+        self.config_file = config_file
+
     def __enter__(self):
         return self
 
@@ -133,7 +220,18 @@ class _usage_errors:
         if isinstance(exc, ParseError):
             task = getattr(getattr(exc, "context", None), "name", None)
             raise Exit(_usage_message(str(exc), task), code=2) from None
+        if isinstance(exc, KeyboardInterrupt):
+            raise Exit(INTERRUPTED, code=130) from None
+        if isinstance(exc, (AmbiguousMergeError, UncastableEnvVar)):
+            raise fail(f"tight's settings do not fit together ({_one_line(exc)}): a section such as "
+                       "'dynamo:' must be a mapping in every config file and TIGHT_* variable.") from None
+        if self.config_file and isinstance(exc, (ValueError, OSError)) and not isinstance(exc, Exit):
+            raise fail(f"Cannot read config file {self.config_file} (-f/--config): {_one_line(exc)}.") from None
         return False
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def _usage_message(text: str, task: str | None) -> str:
@@ -164,6 +262,14 @@ def _all_tasks(collection):
         yield from _all_tasks(sub)
 
 
+def _sections(collection) -> set[str]:
+    """Config keys whose defaults are mappings (``dynamo``, ``pip``, ``generate``, ...), in every sub-collection."""
+    found = {key for key, value in collection.configuration().items() if isinstance(value, dict)}
+    for sub in collection.collections.values():
+        found |= _sections(sub)
+    return found
+
+
 def _value_flags(task) -> set[str]:
     """Flags of ``task`` that take a value (non-boolean arguments)."""
     flags: set[str] = set()
@@ -179,6 +285,9 @@ program = TightProgram()
 def main() -> None:
     try:
         program.run()
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
     except BrokenPipeError:
         # `tight --list | head`: the reader left; stop quietly, as a SIGPIPE'd tool would.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

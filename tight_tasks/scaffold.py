@@ -131,7 +131,8 @@ def add_files(app_root: Path, files: dict[PurePosixPath, str], force: bool, what
     """Write ``files`` into ``app_root``; refuse existing ones unless ``force``.
 
     Everything is rendered to a staging directory inside the app first, then
-    each file is renamed into place, so a failure leaves nothing half-written.
+    each file is renamed into place (a replaced file is kept in the staging
+    directory until all are in), so a failure leaves the app as it was.
     """
     targets = {rel: app_root.joinpath(*rel.parts) for rel in files}
     existing = [path for path in targets.values() if path.exists()]
@@ -139,14 +140,51 @@ def add_files(app_root: Path, files: dict[PurePosixPath, str], force: bool, what
         shown = existing[0].relative_to(app_root)
         raise fail(f"{what} already exists ({shown}): pass --force to overwrite it.")
     staging = Path(tempfile.mkdtemp(prefix=".tight-", dir=app_root))
+    done: list[tuple[Path, Path | None]] = []  # (destination, where its old file was kept)
+    made: list[Path] = []  # directories created on the way
     try:
         write_files(files, staging)
-        for rel, destination in targets.items():
-            destination.parent.mkdir(parents=True, exist_ok=True)
+        old = staging / ".old"
+        for number, (rel, destination) in enumerate(targets.items()):
+            _make_parents(destination.parent, made)
+            kept = None
+            if destination.is_file() or destination.is_symlink():
+                kept = old / str(number)
+                kept.parent.mkdir(exist_ok=True)
+                os.replace(destination, kept)
+            done.append((destination, kept))
             os.replace(staging.joinpath(*rel.parts), destination)
+    except BaseException:
+        _undo(done, made)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return list(targets.values())
+
+
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """``mkdir -p folder``, appending each directory it creates to ``made`` (deepest last)."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir()
+        made.append(path)
+
+
+def _undo(done: list[tuple[Path, Path | None]], made: list[Path]) -> None:
+    """Put back what :func:`add_files` replaced and remove what it created (best effort)."""
+    for destination, kept in reversed(done):
+        try:
+            if kept is not None and kept.exists():
+                os.replace(kept, destination)
+            elif kept is None:
+                destination.unlink(missing_ok=True)
+        except OSError:
+            pass
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _require_dir(app_root: Path, relative: str) -> None:

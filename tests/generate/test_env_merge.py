@@ -6,11 +6,19 @@ import pytest
 from tight.core import env
 
 
-@pytest.mark.parametrize("text, value", [("true", True), ("false", False), ("3", 3), ("1.5", 1.5),
-                                         ("dev", "dev"), ("[a, b]", "[a, b]"), ("{x: 1}", "{x: 1}"),
-                                         ("a: b: c", "a: b: c")])
-def test_shell_values_are_yaml_scalars(text, value):
-    assert env.parse_scalar(text) == value
+@pytest.mark.parametrize("text, value", [
+    ("true", True), ("false", False), ("TRUE", True), ("False", False), ("3", 3), ("0", 0), ("-7", -7),
+    ("42", 42),
+    # everything else is the exact string (YAML 1.1 would give 83, 750, True, 1.5, None, ...)
+    ("0123", "0123"), ("12:30", "12:30"), ("on", "on"), ("yes", "yes"), ("no", "no"), ("1.5", "1.5"),
+    ("-0", "-0"), ("+5", "+5"), ("0x1f", "0x1f"), ("1_000", "1_000"), ("1e3", "1e3"), (" 42", " 42"),
+    ("~", "~"), ("null", "null"), ("", ""), ("2024-01-01", "2024-01-01"), ("٤٢", "٤٢"), ("dev", "dev"),
+    ("[a, b]", "[a, b]"), ("{x: 1}", "{x: 1}"), ("a: b: c", "a: b: c"), ("!!python/object:os.system", "!!python/object:os.system"),
+    ("9" * 5000, "9" * 5000),
+])
+def test_shell_values_are_strings_except_booleans_and_plain_integers(text, value):
+    parsed = env.parse_scalar(text)
+    assert parsed == value and type(parsed) is type(value)
 
 
 def test_merge_env_takes_dist_keys_overridden_by_shell_plus_name():

@@ -6,6 +6,7 @@ Used by the pytest plugin (so models can read ``os.environ['NAME']`` and
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,11 @@ from typing import Any
 ENV_DIST = "env.dist.yml"
 ENV_FILE = "env.yml"
 CONFIG_NAMES = ("tight.yml", "tight.yaml")
+
+#: A shell value that is read as an int: plain decimal, no sign but ``-``, no leading zeros.
+_INTEGER = re.compile(r"(0|-?[1-9][0-9]*)\Z")
+#: Longest environment value a process can pass on to a child on Linux (MAX_ARG_STRLEN - 1).
+MAX_VALUE_BYTES = 131071
 
 
 class EnvFileError(ValueError):
@@ -39,6 +45,9 @@ def load_yaml(path: Path) -> Any:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise EnvFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise EnvFileError(f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                           f"{exc.start}); save it as UTF-8") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -60,15 +69,41 @@ def read_mapping(path: Path) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-def parse_scalar(text: str) -> Any:
-    """Read a shell value as a YAML scalar (``true`` -> True, ``3`` -> 3)."""
-    import yaml
+def read_env_file(path: Path) -> dict[str, Any]:
+    """``env.dist.yml``/``env.yml``: :func:`read_mapping`, and every entry must fit an environment.
 
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (str, int, float, bool)) else text
+    Keys are names a process environment can hold (no ``=``, no NUL, not
+    empty); values are scalars (text, numbers, booleans, dates or empty),
+    never lists, mappings or binary, and no longer than a child process accepts.
+    """
+    data = read_mapping(path)
+    for key, value in data.items():
+        if not key or "=" in key or "\0" in key:
+            raise EnvFileError(f"{path}: {key!r} cannot be an environment variable name")
+        if isinstance(value, (list, dict, set, bytes)):
+            raise EnvFileError(f"{path}: {key} is a {type(value).__name__}; environment values are text, "
+                               "numbers or true/false (quote it to keep it as text)")
+        text = as_environ(value)
+        if "\0" in text:
+            raise EnvFileError(f"{path}: {key} contains a NUL character, which no environment can hold")
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_VALUE_BYTES:
+            raise EnvFileError(f"{path}: {key} is longer than {MAX_VALUE_BYTES} bytes, the most a process "
+                               "can pass to another")
+    return data
+
+
+def parse_scalar(text: str) -> Any:
+    """A shell value as tight reads it: ``true``/``false`` (any case) are booleans, plain decimal
+    integers (``0``, ``42``, ``-7``; no leading zeros) are ints, everything else the exact string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if _INTEGER.match(text):
+        try:
+            return int(text)
+        except ValueError:  # more digits than int() converts
+            return text
+    return text
 
 
 def app_name(app_root: Path) -> str | None:
@@ -91,7 +126,7 @@ def app_env(app_root: Path, shell: Mapping[str, str] | None = None) -> dict[str,
     """The environment the app runs with: env.dist.yml < env.yml < shell, plus NAME."""
     root = Path(app_root)
     shell = os.environ if shell is None else shell
-    values = {**read_mapping(root / ENV_DIST), **read_mapping(root / ENV_FILE)}
+    values = {**read_env_file(root / ENV_DIST), **read_env_file(root / ENV_FILE)}
     name = app_name(root)
     if name is not None:
         values.setdefault("NAME", name)
