@@ -12,6 +12,7 @@ Only ``invoke`` and the stdlib-only ``tight.core.env`` are imported here
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ DEFAULTS: dict[str, Any] = {
     "runtime": "python3.12",
     "architecture": "x86_64",
 }
+
+
+#: Longest app, function or model name (see :mod:`tight_tasks.naming`).
+MAX_NAME = 64
+#: ``name`` in tight.yml: it names DynamoDB tables, the zip and AWS resources.
+CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 def fail(message: str, code: int = 1) -> Exit:
@@ -109,6 +116,10 @@ def check_app_config(path: Path, data: dict, sections: Any = ()) -> None:
         if value is not None and not isinstance(value, str):
             raise fail(f"{path}: '{key}' must be text (e.g. {key}: {default or 'my-service'}), "
                        f"not {_kind(value)}.")
+    name = data.get("name")
+    if isinstance(name, str) and name and (not CONFIG_NAME.match(name) or len(name) > MAX_NAME):
+        raise fail(f"{path}: name {name[:MAX_NAME + 1]!r} must be at most {MAX_NAME} letters, digits, '-', '_' "
+                   "and '.', starting with a letter or digit: it names the app's tables, zip and AWS resources.")
     for key, value in data.items():
         if key in sections and value is not None and not isinstance(value, dict):
             raise fail(f"{path}: '{key}' must be a mapping of settings (key: value lines indented under {key}:), "

@@ -4,16 +4,17 @@ from __future__ import annotations
 import keyword
 import re
 
-from .config import usage_error
+from .config import MAX_NAME, usage_error
 
 APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 MODEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
-#: Longest app, function or model name. Each becomes part of file names (255 bytes each, e.g.
-#: ``test_integration_<name>.py`` and pytest's ``.pyc`` beside it), of the Lambda handler
+#: MAX_NAME, the longest app, function or model name: each becomes part of file names (255 bytes
+#: each, e.g. ``test_integration_<name>.py`` and pytest's ``.pyc`` beside it), of the Lambda handler
 #: ``app_index.<name>`` (128 characters), and of names AWS limits (a Lambda function name is at
 #: most 64 characters, a DynamoDB table name ``NAME-STAGE-<models>`` 255).
-MAX_NAME = 64
+__all__ = ["MAX_NAME", "check_app_name", "check_function_name", "check_model_name", "class_name", "dasherize",
+           "table_suffix"]
 
 #: Python's constants: keywords that ``str.isidentifier`` accepts and ``class None`` rejects.
 _CONSTANTS = ("None", "True", "False")

@@ -81,8 +81,9 @@ def read_env_file(path: Path) -> dict[str, Any]:
         if not key or "=" in key or "\0" in key:
             raise EnvFileError(f"{path}: {key!r} cannot be an environment variable name")
         if isinstance(value, (list, dict, set, bytes)):
-            raise EnvFileError(f"{path}: {key} is a {type(value).__name__}; environment values are text, "
-                               "numbers or true/false (quote it to keep it as text)")
+            kind = {list: "a list", dict: "a mapping", set: "a set"}.get(type(value), "binary data")
+            raise EnvFileError(f"{path}: {key} is {kind}; environment values are text, numbers or "
+                               "true/false (quote it to keep it as text)")
         text = as_environ(value)
         if "\0" in text:
             raise EnvFileError(f"{path}: {key} contains a NUL character, which no environment can hold")
