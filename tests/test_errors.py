@@ -245,7 +245,8 @@ def test_permission_denied_is_one_line_and_leaves_nothing(app, task, locked):
     finally:
         for path in locked:
             (app / path).chmod(0o755)
-    assert_one_line(result, 1, "Permission denied", "nothing was changed" if "env" not in task else "unchanged")
+    line = assert_one_line(result, 1, "Permission denied")
+    assert "nothing was" in line or "env.yml is unchanged" in line
     assert snapshot(app.parent) == before
     assert not [p for p in app.parent.rglob(".tight-*")]
 
@@ -274,7 +275,7 @@ def test_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path):
     try:
         assert child.stdout.readline() == "importing\n"
         child.send_signal(2)  # SIGINT, as Ctrl-C sends
-        out, err = child.communicate(timeout=60)
+        _, err = child.communicate(timeout=60)
     finally:
         child.kill()
     assert (child.returncode, err) == (130, INTERRUPTED + "\n")

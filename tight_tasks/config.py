@@ -90,11 +90,12 @@ def load_yaml_file(path: Path) -> Any:
         raise fail(f"{exc}; fix the file and retry.") from None
 
 
-def read_app_config(path: Path, sections: Any = ()) -> dict[str, Any]:
+def read_app_config(path: Path, sections: dict[str, dict] | None = None) -> dict[str, Any]:
     """Read ``tight.yml``: a mapping, or a one-line error saying what is wrong.
 
-    The top-level keys of :data:`DEFAULTS` must be text; ``sections`` (and
-    any key holding a mapping) must be mappings of scalar settings.
+    The top-level keys of :data:`DEFAULTS` must be text; each of ``sections``
+    (``{"dynamo": dynamo's defaults, ...}``) must be a mapping, whose keys
+    with a single default value hold a single value.
     """
     data = load_yaml_file(path)
     if data is None:
@@ -109,7 +110,7 @@ def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list"}.get(type(value), f"{type(value).__name__} {value!r}"[:80])
 
 
-def check_app_config(path: Path, data: dict, sections: Any = ()) -> None:
+def check_app_config(path: Path, data: dict, sections: dict[str, dict] | None = None) -> None:
     """Fail with one line when a known key of ``tight.yml`` has the wrong shape."""
     for key, default in DEFAULTS.items():
         value = data.get(key)
@@ -120,14 +121,17 @@ def check_app_config(path: Path, data: dict, sections: Any = ()) -> None:
     if isinstance(name, str) and name and (not CONFIG_NAME.match(name) or len(name) > MAX_NAME):
         raise fail(f"{path}: name {name[:MAX_NAME + 1]!r} must be at most {MAX_NAME} letters, digits, '-', '_' "
                    "and '.', starting with a letter or digit: it names the app's tables, zip and AWS resources.")
-    for key, value in data.items():
-        if key in sections and value is not None and not isinstance(value, dict):
+    for key, defaults in (sections or {}).items():
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
             raise fail(f"{path}: '{key}' must be a mapping of settings (key: value lines indented under {key}:), "
                        f"not {_kind(value)}.")
-        if key in sections and isinstance(value, dict):
-            for option, setting in value.items():
-                if isinstance(setting, (dict, list)):
-                    raise fail(f"{path}: '{key}.{option}' must be a single value, not {_kind(setting)}.")
+        for option, setting in (value or {}).items():
+            default = defaults.get(option)
+            single = default is not None and not isinstance(default, (dict, list))
+            if single and isinstance(setting, (dict, list)):
+                raise fail(f"{path}: '{key}.{option}' must be a single value (like {default!r}), "
+                           f"not {_kind(setting)}.")
 
 
 def settings(c: Any = None, section: str | None = None, defaults: dict | None = None) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def settings(c: Any = None, section: str | None = None, defaults: dict | None = 
     if not getattr(config, "tight_loaded", False):
         path = find_config_file()
         if path is not None:
-            layers.append(read_app_config(path, () if section is None else (section,)))
+            layers.append(read_app_config(path, None if section is None else {section: defaults or {}}))
     for layer in layers:
         values = layer if section is None else layer.get(section)
         if not hasattr(values, "items"):

@@ -262,11 +262,11 @@ def _all_tasks(collection):
         yield from _all_tasks(sub)
 
 
-def _sections(collection) -> set[str]:
-    """Config keys whose defaults are mappings (``dynamo``, ``pip``, ``generate``, ...), in every sub-collection."""
-    found = {key for key, value in collection.configuration().items() if isinstance(value, dict)}
+def _sections(collection) -> dict[str, dict]:
+    """Config sections (``dynamo``, ``pip``, ``generate``, ...) and their defaults, from every sub-collection."""
+    found = {key: value for key, value in collection.configuration().items() if isinstance(value, dict)}
     for sub in collection.collections.values():
-        found |= _sections(sub)
+        found.update(_sections(sub))
     return found
 
 

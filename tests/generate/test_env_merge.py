@@ -1,5 +1,6 @@
 """env merging as pure functions: env.dist.yml < env.yml < shell, plus NAME."""
 import os
+import re
 
 import pytest
 
@@ -63,3 +64,28 @@ def test_config_file_found_from_a_file_or_subdirectory(tmp_path):
     (deep / "f.py").write_text("")
     assert env.find_config_file(deep) == tmp_path / "tight.yaml"
     assert env.find_config_file(deep / "f.py") == tmp_path / "tight.yaml"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("A: [1]\n", "A is a list"), ("A: {b: 1}\n", "A is a mapping"), ("A: !!binary aGk=\n", "A is binary data"),
+    ("A: !!set {x}\n", "A is a set"), ('"A=B": 1\n', "'A=B' cannot be"), ('"": 1\n', "'' cannot be"),
+    ('A: "a\\0b"\n', "NUL"), ("A: " + "x" * (env.MAX_VALUE_BYTES + 1) + "\n", "longer than"),
+])
+def test_env_files_hold_only_what_an_environment_can(tmp_path, text, message):
+    path = tmp_path / "env.yml"
+    path.write_text(text)
+    with pytest.raises(env.EnvFileError, match=re.escape(message)):
+        env.read_env_file(path)
+
+
+def test_env_file_scalars_pass(tmp_path):
+    path = tmp_path / "env.yml"
+    path.write_text("A: text\nB: 3\nC: 1.5\nD: true\nE:\nF: 2024-01-01\nG: " + "x" * env.MAX_VALUE_BYTES + "\n")
+    assert set(env.read_env_file(path)) == set("ABCDEFG")
+
+
+def test_non_utf8_file_names_file_and_offset(tmp_path):
+    path = tmp_path / "env.yml"
+    path.write_bytes(b"A: caf\xe9\n")
+    with pytest.raises(env.EnvFileError, match=r"env\.yml is not UTF-8 text \(byte 0xe9 at offset 6\)"):
+        env.read_mapping(path)

@@ -48,3 +48,25 @@ def test_good_names_pass_through():
     assert naming.check_app_name("my_service-2") == "my_service-2"
     assert naming.check_function_name("my_controller") == "my_controller"
     assert naming.check_model_name("user_profile") == "user_profile"
+
+
+@pytest.mark.parametrize("check", [naming.check_app_name, naming.check_function_name, naming.check_model_name])
+def test_names_longer_than_64_are_usage_errors(check):
+    assert check("a" * 64) == "a" * 64
+    with pytest.raises(Exit) as info:
+        check("a" * 65)
+    assert info.value.code == 2 and "at most 64" in info.value.message
+
+
+@pytest.mark.parametrize("name", ["none", "NONE", "true", "false"])
+def test_model_names_whose_class_is_a_python_constant_are_refused(name):
+    with pytest.raises(Exit) as info:
+        naming.check_model_name(name)
+    assert info.value.code == 2 and "reserves" in info.value.message
+
+
+@pytest.mark.parametrize("name", ["_x", "__init__", "_", "__main__"])
+def test_private_function_names_are_refused(name):
+    with pytest.raises(Exit) as info:
+        naming.check_function_name(name)
+    assert info.value.code == 2 and "'_'" in info.value.message
