@@ -60,6 +60,6 @@ def run(tmp):
         return values[len(values) // 2]
 
     yield Figure(f"pip install . into a fresh venv (lean: {median('lean', 2)} packages)", median("lean", 0),
-                 f"with moto[server] ({median('old', 2)} packages)", median("old", 0))
+                 f"with moto[server] ({median('old', 2)} packages)", median("old", 0), runs=RUNS)
     yield Figure("venv size after pip install . (lean)", median("lean", 1), "with moto[server]", median("old", 1),
-                 unit=" MB")
+                 unit=" MB", runs=RUNS)

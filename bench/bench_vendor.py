@@ -51,6 +51,27 @@ def run(tmp):
         yield Figure("pip.install requests PyYAML with pip (warm cache; uv not installed)", pip_time, "itself",
                      pip_time)
 
+    # Adding one package resolves it together with requirements-vendor.txt and rebuilds the vendor dir:
+    # what that costs against the first install of the file's packages.
+    fast = installers[-1]
+    root = apps[fast]
+
+    def seed():
+        clean()
+        (root / "requirements-vendor.txt").write_text("requests\nPyYAML\n")
+        wall([*tight, "--requirements", "--installer", fast], cwd=root)
+
+    def first():
+        return wall([*tight, "--requirements", "--installer", fast], cwd=root)
+
+    def add_one():
+        return wall([*tight, "six", "--installer", fast], cwd=root)
+
+    first_time, = median_interleaved(first, setup=seed)
+    add_time, = median_interleaved(add_one, setup=seed)
+    yield Figure(f"pip.install six into an app vendoring requests PyYAML ({fast}, one resolution)", add_time,
+                 "pip.install --requirements (requests PyYAML)", first_time)
+
     # Size of the vendor dir with boto3 among the dependencies, pruned or kept.
     fast = installers[-1]
     sizes = {}

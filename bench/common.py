@@ -21,13 +21,14 @@ class Figure:
     baseline: float
     unit: str = "s"
     target: float | None = None  # maximum ratio, when the issue sets one
+    runs: int | None = None  # samples behind the median, when not RUNS
 
     def line(self) -> str:
         ratio = self.value / self.baseline if self.baseline else float("inf")
         verdict = ""
         if self.target is not None:
             verdict = f"  target <= {self.target:.2f}x: {'ok' if ratio <= self.target else 'MISSED'}"
-        return (f"{self.name}: {self.value:.4g}{self.unit} (median of {RUNS})  baseline {self.baseline_name}: "
+        return (f"{self.name}: {self.value:.4g}{self.unit} (median of {self.runs or RUNS})  baseline {self.baseline_name}: "
                 f"{self.baseline:.4g}{self.unit}  ratio {ratio:.2f}x{verdict}")
 
 

@@ -25,7 +25,7 @@ from . import files as fileops
 from .artifact_rules import ENV_FILE, ENV_JSON, app_env_json, check_vendor, is_secret
 from .config import CONFIG_NAMES, fail
 from .installers import lambda_target
-from .vendordir import UNZIPPED_LIMIT, human
+from .vendordir import UNZIPPED_LIMIT
 
 #: Lambda's limit on a zip uploaded directly (50 MB).
 ZIPPED_LIMIT = 50 * 1024 * 1024
@@ -192,8 +192,8 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
     zipped = _write(zip_path, entries, zipped_limit, vendor_dir)
     if contents.secrets:
         echo("Left out (they look like secrets): " + ", ".join(contents.secrets))
-    echo(f"Built {_display(zip_path)}: {human(zipped)} zipped ({zipped:,} bytes), "
-         f"{human(unzipped)} unzipped ({unzipped:,} bytes), {len(entries)} files")
+    echo(f"Built {_display(zip_path)}: {console.human_size(zipped)} zipped ({zipped:,} bytes), "
+         f"{console.human_size(unzipped)} unzipped ({unzipped:,} bytes), {len(entries)} files")
     if zipped >= WARN_SHARE * zipped_limit:
         console.warn(f"Warning: the zip uses {zipped / zipped_limit:.0%} of Lambda's 50 MB direct-upload limit.")
     if unzipped >= WARN_SHARE * unzipped_limit:
@@ -218,7 +218,7 @@ def _write(zip_path: Path, entries: dict[str, Path | bytes], zipped_limit: int, 
         zipped = os.path.getsize(tmp)
         if zipped > zipped_limit:
             raise fail(
-                f"The artifact would be {human(zipped)} ({zipped:,} bytes) zipped, over Lambda's "
+                f"The artifact would be {console.human_size(zipped)} ({zipped:,} bytes) zipped, over Lambda's "
                 f"{zipped_limit:,}-byte (50 MB) direct-upload limit: "
                 f"remove dependencies from {vendor_dir} (boto3 is provided by Lambda); {zip_path.name} not written."
             )

@@ -44,7 +44,6 @@ from .vendordir import (
     copy_runtime,
     dist_infos,
     foreign_binaries,
-    human,
     prune,
     remove_stale_staging,
     size_warning,
@@ -242,7 +241,7 @@ def _report(job: Install) -> None:
     if report["added"]:
         echo(f"Added to {job.shown(job.req_path)}: " + ", ".join(report["added"]))
     size, files = tree_size(job.directory)
-    echo(f"{shown_dir}: {human(size)} ({size:,} bytes) in {files} files")
+    echo(f"{shown_dir}: {console.human_size(size)} ({size:,} bytes) in {files} files")
     message = size_warning(size, shown_dir)
     if message:
         console.warn(message)

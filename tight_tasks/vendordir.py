@@ -218,14 +218,6 @@ def tree_size(directory: Path) -> tuple[int, int]:
     return total, files
 
 
-def human(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size} B"  # pragma: no cover
-
-
 def size_warning(size: int, shown_dir: str) -> str | None:
     """A warning when a vendor dir of ``size`` bytes nears or passes Lambda's unzipped limit."""
     if size > UNZIPPED_LIMIT:
