@@ -375,3 +375,12 @@ def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws,
     assert len(body) > 51200
     functions = [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith("shop-big-")]
     assert len(functions) == 26
+
+
+def test_status_and_delete_of_a_stage_never_deployed_say_so(deploy_app, tight_aws):
+    status = tight_aws("deploy.status", "--stage", "never", cwd=deploy_app)
+    assert status.returncode == 1
+    assert status.stderr.strip() == f"No stack shop-never in {REGION}: deploy it with `tight deploy --stage never`."
+    unnamed = tight_aws("deploy.delete", "--yes", cwd=deploy_app)
+    assert unnamed.returncode == 2
+    assert unnamed.stderr.strip() == "deploy.delete needs --stage: name the stage to delete (e.g. --stage dev)."
