@@ -92,7 +92,8 @@ def test_the_whole_app_passes_and_app_index_routes_each_type(typed_app):
     out = subprocess.run([sys.executable, "-c", probe], cwd=typed_app, capture_output=True, text=True,
                          env=clean_env(NAME="my-service", STAGE="dev"), timeout=60, check=False)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == [{"batchItemFailures": []}, "WrongEventType"]
+    assert json.loads(out.stdout.splitlines()[-1]) == [{"batchItemFailures": []}, "WrongEventType"]
+    assert "message " in out.stdout  # the generated handler prints each message
 
 
 def test_force_keeps_the_recorded_settings_and_other_types_are_refused(typed_app):
