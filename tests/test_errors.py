@@ -338,3 +338,25 @@ def test_honoured_options_work(app, tmp_path):
     written = run_tight("-f", str(runtime), "generate.env", cwd=app)
     assert written.returncode == 0, written.stderr
     assert yaml.safe_load((app / "env.yml").read_text())["NAME"] == "from-runtime-file"
+
+
+# -- paths that lead out of the app -------------------------------------------
+@pytest.mark.parametrize("link, task", [("app/models", "generate.model account"),
+                                        ("tests/functions/unit", "generate.function fn"),
+                                        ("schemas/dynamo", "dynamo.generateschema")])
+def test_a_folder_linked_outside_the_app_is_never_written_through(app, tmp_path, link, task):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (app / "env.yml").write_text("CI: false\nNAME: svc\nSTAGE: dev\n")
+    (app / "app/models/Account.py").write_text(
+        (Path(__file__).parent.parent / "templates/model/app/models/{class_name}.py.j2").read_text()
+        .replace("{{ class_name }}", "Account").replace("{{ table_suffix }}", "accounts"))
+    if task.startswith("generate.model"):
+        (app / "app/models/Account.py").unlink()
+    shutil.rmtree(app / link)
+    (app / link).symlink_to(outside, target_is_directory=True)
+    before = snapshot(app)
+    result = run_tight(*task.split(), cwd=app)
+    assert_one_line(result, 1, "leads outside the app")
+    assert list(outside.iterdir()) == []
+    assert snapshot(app) == before

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from . import naming
 from ._version import __version__
 from .config import fail, usage_error
-from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
+from .files import RefusedReplace, check_replaceable, inside, replace_dir, staging_dir
 
 PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream")}}
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
@@ -135,6 +135,10 @@ def add_files(app_root: Path, files: dict[PurePosixPath, str], force: bool, what
     directory until all are in), so a failure leaves the app as it was.
     """
     targets = {rel: app_root.joinpath(*rel.parts) for rel in files}
+    escaping = [rel for rel in files if inside(app_root, rel) is None]
+    if escaping:
+        raise fail(f"{app_root.joinpath(*escaping[0].parts)} leads outside the app (a symbolic link?): "
+                   f"{what} was not written; make its folders plain directories.")
     existing = [path for path in targets.values() if path.exists()]
     if existing and not force:
         shown = existing[0].relative_to(app_root)

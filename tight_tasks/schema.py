@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import fail, usage_error
+from .files import inside
 
 SCHEMA_DIR = ("schemas", "dynamo")
 FORMATS = {"yaml": ".yml", "json": ".json"}
@@ -130,6 +131,9 @@ def write_schemas(root: Path, app_settings: dict | None = None, check: bool = Fa
     if check and prune:
         raise usage_error("--check writes nothing: use it without --prune.")
     root = Path(root)
+    if inside(root, Path(*SCHEMA_DIR)) is None:
+        raise fail(f"{root.joinpath(*SCHEMA_DIR)} leads outside the app (a symbolic link?): "
+                   "tight writes schemas only inside it; make schemas/dynamo a plain directory.")
     wanted = plan(root, load_models(root), fmt)
     folder = root.joinpath(*SCHEMA_DIR)
     existing = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SCHEMA_SUFFIXES) \
