@@ -15,7 +15,7 @@ DEFAULTS = {"installer": "auto", "index_url": None, "find_links": None, "no_inde
 @task(
     iterable=["package"],
     help={
-        "package": "Package to install and append to requirements-vendor.txt (bare words after the task work too).",
+        "package": "Package to install and append to requirements-vendor.txt (with tight, bare words after the task work too; under plain inv use -p NAME for each).",
         "requirements": "Install everything in the requirements file.",
         "requirements_file": "Requirements file (default: requirements-vendor.txt in the app).",
         "target": "Install directory (default: vendor_dir of tight.yml, app/vendored).",

@@ -243,3 +243,33 @@ def test_composed_under_plain_inv_packages_are_named_with_p(make_app, env, wheel
     readme = (REPO / "README.md").read_text()
     composition = readme[readme.index("## Composing tight into your own `tasks.py`"):]
     assert "inv pip.install -p six -p requests" in composition.split("\n## ", 1)[0]
+
+
+def test_a_local_c_extension_built_on_this_machine_is_refused(make_app, wheelhouse, env, tmp_path):
+    """The real thing: pip builds a local path for the host (this Python, this CPU), not for Lambda."""
+    import sysconfig
+
+    from vendor_wheels import wheel_from_installed
+
+    project = tmp_path / "localext"
+    (project / "cmod.c").parent.mkdir()
+    (project / "cmod.c").write_text(
+        '#include <Python.h>\nstatic struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "cmod", NULL, -1, NULL};\n'
+        "PyMODINIT_FUNC PyInit_cmod(void) { return PyModule_Create(&m); }\n")
+    (project / "setup.py").write_text("from setuptools import Extension, setup\n"
+                                      "setup(name='localext', version='1.0', ext_modules=[Extension('cmod', ['cmod.c'])])\n")
+    (project / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\n'
+                                            'build-backend = "setuptools.build_meta"\n')
+    builders = tmp_path / "builders"  # offline: the build backend from this environment
+    wheel_from_installed(builders, "setuptools")
+    root = make_app("python3.13", "arm64")
+    result = subprocess.run(
+        [sys.executable, "-m", "tight_tasks", "pip.install", str(project), "--no-index", "--find-links", str(builders),
+         "--installer", "pip"], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")  # .cpython-311-x86_64-linux-gnu.so
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"cmod{suffix} cannot run on Lambda python3.13 aarch64 (manylinux_2_34): built for "
+                           f"Python {sys.version_info[0]}.{sys.version_info[1]} on "), result.stderr
+    assert "A local path or sdist was built on this machine" in last
+    assert not (root / "app" / "vendored").exists() and not (root / "requirements-vendor.txt").exists()

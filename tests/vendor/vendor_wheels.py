@@ -67,5 +67,8 @@ def wheel_from_installed(wheelhouse: Path, dist_name: str) -> Path:
         path = Path(dist.locate_file(entry))
         if path.is_file():
             files[rel] = path.read_bytes()
+    entry_points = dist.read_text("entry_points.txt")
+    if entry_points:  # setuptools finds its commands through them
+        files[f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}.dist-info/entry_points.txt"] = entry_points.encode()
     requires = [r for r in dist.requires or [] if "extra ==" not in r]
     return build_wheel(wheelhouse, dist.metadata["Name"], dist.version, files=files, requires=requires)
