@@ -145,3 +145,55 @@ def without_write_permission() -> list[str]:
     setpriv = shutil.which("setpriv")
     assert setpriv, "running the suite as root needs setpriv (util-linux) to test permission errors"
     return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+
+
+# -- AWS on moto's server: one for the whole session, shared by every test module ------------------
+
+#: The region of the AWS tests (not us-east-1, so region handling is exercised).
+AWS_REGION = "eu-west-1"
+
+
+def aws_env(endpoint: str, **extra: str) -> dict[str, str]:
+    """A child environment pointed at a moto server, with dummy credentials and no AWS config files."""
+    return clean_env(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                     AWS_REGION=AWS_REGION, AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
+                     AWS_SHARED_CREDENTIALS_FILE=os.devnull, **extra)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A moto server (every service) for the session: ``http://localhost:PORT``.
+
+    ``localhost``, not ``127.0.0.1``: moto resolves S3 URLs (CloudFormation's TemplateURL) by that name.
+    """
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://localhost:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws(moto_endpoint):
+    """``aws(service)``: a boto3 client of the session's moto server."""
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name=AWS_REGION)
+    return lambda service: session.client(service, endpoint_url=moto_endpoint)
+
+
+@pytest.fixture(scope="session")
+def tight_aws(moto_endpoint):
+    """``tight_aws(*args, cwd=..., **env)``: the CLI in a subprocess, against the moto server."""
+
+    def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+        return run_tight(*args, cwd=cwd, env=aws_env(moto_endpoint, **env), timeout=180)
+
+    return run

@@ -1,20 +1,16 @@
-"""Shared by the deploy tests: one moto server, one generated app, `tight deploy` as a subprocess.
+"""The app the deploy tests share and its first deploy (the moto server and `tight_aws` are in tests/conftest.py).
 
-Fixtures are imported by test_deploy_aws.py (one module, so session fixtures exist once)."""
+Imported by test_deploy_aws.py only, so its session fixtures exist once."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import clean_env, run_tight
-
-REGION = "eu-west-1"
+from conftest import run_tight
 
 #: A model with a range key, local and global indexes, TTL and a stream.
 EVENT_MODEL = '''\
@@ -51,41 +47,6 @@ functions:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """A moto server for the whole session: ``http://localhost:PORT`` (moto resolves S3 URLs by that name)."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://localhost:{port}"
-    server.stop()
-
-
-def aws_env(endpoint: str, **extra: str) -> dict[str, str]:
-    """A child environment pointed at moto, with dummy credentials and no AWS config files."""
-    return clean_env(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                     AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
-                     AWS_SHARED_CREDENTIALS_FILE=os.devnull, **extra)
-
-
-@pytest.fixture(scope="session")
-def aws(moto_endpoint):
-    """``aws(service)``: a boto3 client of the moto server."""
-    import boto3
-
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    region_name=REGION)
-    return lambda service: session.client(service, endpoint_url=moto_endpoint)
-
-
 @pytest.fixture(scope="session")
 def deploy_app(tmp_path_factory) -> Path:
     """A generated app: functions hello and users, models Account and Event, per-function settings,
@@ -112,16 +73,6 @@ def deploy_app(tmp_path_factory) -> Path:
 def app_copy(deploy_app, tmp_path) -> Path:
     """A private copy of the app, for tests that change its code."""
     return Path(shutil.copytree(deploy_app, tmp_path / "shop", ignore=shutil.ignore_patterns("builds")))
-
-
-@pytest.fixture(scope="session")
-def tight_aws(moto_endpoint):
-    """``tight_aws(*args, cwd=..., **env)``: the CLI in a subprocess, against moto."""
-
-    def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-        return run_tight(*args, cwd=cwd, env=aws_env(moto_endpoint, **env), timeout=180)
-
-    return run
 
 
 @pytest.fixture(scope="session")

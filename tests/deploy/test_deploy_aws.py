@@ -10,17 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import clean_env, run_tight
+from conftest import AWS_REGION as REGION
+from conftest import aws_env, clean_env, run_tight
 from deploy_support import (  # noqa: F401  (fixtures)
-    REGION,
     app_copy,
-    aws,
-    aws_env,
     cfn_lint,
     deploy_app,
     deployed,
-    moto_endpoint,
-    tight_aws,
 )
 
 ACCOUNT = "123456789012"

@@ -1,5 +1,4 @@
 """`tight deploy` of an app with an sqs, a schedule, an s3 and a dynamodb_stream function, on moto's server."""
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 from __future__ import annotations
 
 import json
@@ -8,11 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import clean_env, run_tight
-from deploy_support import (  # noqa: F401  (fixtures)
-    aws,
-    moto_endpoint,
-    tight_aws,
-)
 
 STACK = "events-test"
 
