@@ -105,3 +105,15 @@ def test_role_may_read_only_its_queue_and_stream(deployed_events, aws):
         f":sqs:eu-west-1:123456789012:{STACK}-orders" in document
     assert "stream/*" in document and f"table/{STACK}-accounts/stream" in document
     assert f"{STACK}-orders-dlq" not in document  # the function never reads its dead letters
+
+
+def test_delete_keeps_the_bucket_and_says_so(deployed_events, events_app, aws, tight_aws):
+    deployed = tight_aws("deploy", "--stage", "gone", "--yes", cwd=events_app)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    aws("s3").put_object(Bucket="events-gone-thumbs-uploads", Key="uploads/a.jpg", Body=b"x")
+    result = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=events_app)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Kept 1 bucket with their objects (DeletionPolicy: Retain): events-gone-thumbs-uploads" in result.stdout
+    assert "aws s3 rb --region eu-west-1 --force s3://events-gone-thumbs-uploads" in result.stdout
+    assert aws("s3").get_object(Bucket="events-gone-thumbs-uploads", Key="uploads/a.jpg")["Body"].read() == b"x"
+    assert aws("sqs").list_queues(QueueNamePrefix="events-gone").get("QueueUrls", []) == []

@@ -186,10 +186,13 @@ def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
         if existing is None:
             raise fail(f"No stack {stack} in {cloud.region}: nothing to delete.")
         stack_id = existing["StackId"]
-        tables = sorted(r["PhysicalResourceId"] for r in cloud.stack_resources(stack_id)
-                        if r.get("ResourceType") == "AWS::DynamoDB::Table" and r.get("PhysicalResourceId"))
+        resources = cloud.stack_resources(stack_id)
+        tables, buckets = (sorted(r["PhysicalResourceId"] for r in resources
+                                  if r.get("ResourceType") == kind and r.get("PhysicalResourceId"))
+                           for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"))
+        kept = "tables and buckets are kept" if buckets else "tables are kept"
         if confirm is not None and not confirm(f"Delete stack {stack} in {cloud.region} (its functions, API, "
-                                               "role and logs; tables are kept)?"):
+                                               f"role and logs; {kept})?"):
             raise fail(f"Not deleted: stack {stack} is unchanged.")
         since = changeset.latest_event(cloud, stack_id)
         cloud.call("cloudformation", "delete_stack", StackName=stack_id)
@@ -203,4 +206,8 @@ def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
         out(f"Kept {len(tables)} table{'s' if len(tables) != 1 else ''} with their data (DeletionPolicy: Retain): "
             f"{', '.join(tables)}")
         out(f"Delete one by hand with: aws dynamodb delete-table --region {cloud.region} --table-name {tables[0]}")
+    if buckets:
+        out(f"Kept {len(buckets)} bucket{'s' if len(buckets) != 1 else ''} with their objects "
+            f"(DeletionPolicy: Retain): {', '.join(buckets)}")
+        out(f"Delete one and its objects by hand with: aws s3 rb --region {cloud.region} --force s3://{buckets[0]}")
     return tables
