@@ -154,9 +154,9 @@ class LocalEngine:
 
     def __init__(self, host: str, port: int, directory: Path, java: str, keep: bool = False):
         self.host, self.port, self.directory, self.java, self.keep = host, port, directory, java, keep
-        from tight.core.local_dynamodb import endpoint_url
+        from tight.core.local_dynamodb import listen_url
 
-        self.endpoint = endpoint_url(host, port)
+        self.endpoint = listen_url(host, port)
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:

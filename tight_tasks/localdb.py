@@ -167,8 +167,6 @@ def run_dynamodb(root, engine: str = "auto", host: str = "127.0.0.1", port: int 
     root = Path(root)
     if not (root / "env.yml").is_file():
         raise fail(f"No env.yml in {root}: run `tight generate.env` first (rundb reads NAME and STAGE from it).")
-    if engine not in ENGINES:
-        raise usage_error(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
     if not 0 < port < 65536:
         raise usage_error(f"--port {port} is not a TCP port (1-65535).")
     stopped_by = None

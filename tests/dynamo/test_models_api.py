@@ -166,10 +166,10 @@ def test_engine_refusal_is_a_dynamodb_error(app_env):
     assert "cannot create table t" in str(info.value)
 
 
-def test_endpoint_url():
-    from tight.core.local_dynamodb import endpoint_url
+def test_listen_url():
+    from tight.core.local_dynamodb import listen_url
 
-    assert endpoint_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
-    assert endpoint_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"
-    assert endpoint_url("::", 8000) == "http://[::1]:8000"
-    assert endpoint_url("localhost", 9) == "http://localhost:9"
+    assert listen_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert listen_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"
+    assert listen_url("::", 8000) == "http://[::1]:8000"
+    assert listen_url("localhost", 9) == "http://localhost:9"

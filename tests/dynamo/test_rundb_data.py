@@ -203,3 +203,36 @@ def test_exclusive_lock(tmp_path):
     assert not path.exists()
     with exclusive(path):
         pass
+
+
+def test_running_dynamodb_keep_saves_only_on_a_clean_exit(tmp_path, monkeypatch):
+    """The Python API: keep=True saves when the block ends (or is interrupted), never after an error."""
+    import sys
+
+    from tight_tasks.localdb import running_dynamodb
+
+    for key in ("NAME", "STAGE", "CI"):  # running_dynamodb applies the app's env.yml: restore them after
+        monkeypatch.setenv(key, "x")
+        monkeypatch.delenv(key)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    app = make_app(tmp_path / "svc")
+    data = app / "dynamo_db" / SNAPSHOT
+    with running_dynamodb(app, engine="embedded", port=0, keep=True) as db:
+        assert db["engine"] == "embedded"
+        port = int(db["endpoint"].rsplit(":", 1)[1])
+        client(port).put_item(TableName="my-service-dev-accounts", Item={"id": {"S": "kept"}})
+    assert json.loads((app / "dynamo_db" / ".tight-rundb.json").read_text())["created_by"]
+    saved = data.read_bytes()
+    assert b'"kept"' in saved
+    with pytest.raises(RuntimeError, match="boom"), running_dynamodb(app, engine="embedded", keep=True) as db:
+        port = int(db["endpoint"].rsplit(":", 1)[1])
+        client(port).delete_item(TableName="my-service-dev-accounts", Key={"id": {"S": "kept"}})
+        raise RuntimeError("boom")
+    assert data.read_bytes() == saved, "an error is not a clean stop: the last good snapshot stays"
+    with pytest.raises(KeyboardInterrupt), running_dynamodb(app, engine="embedded", keep=True) as db:
+        port = int(db["endpoint"].rsplit(":", 1)[1])
+        client(port).put_item(TableName="my-service-dev-accounts", Item={"id": {"S": "second"}})
+        raise KeyboardInterrupt
+    assert b'"second"' in data.read_bytes() and b'"kept"' in data.read_bytes()
+    for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+        del sys.modules[name]

@@ -60,7 +60,11 @@ def test_every_region_and_access_key_sees_the_same_tables(app_models, monkeypatc
 
 
 def test_shared_environ_rewrites_only_what_picks_account_and_region():
-    from tight.core.local_dynamodb import SHARED_REGION, shared_environ
+    from tight.core.local_dynamodb import (
+        DUMMY_CREDENTIALS,
+        SHARED_REGION,
+        shared_environ,
+    )
 
     environ = {
         "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261126/localhost/dynamodb/"
@@ -70,7 +74,8 @@ def test_shared_environ_rewrites_only_what_picks_account_and_region():
     }
     shared = shared_environ(environ)
     assert shared["HTTP_AUTHORIZATION"] == (
-        f"AWS4-HMAC-SHA256 Credential=local/20261126/{SHARED_REGION}/dynamodb/aws4_request, "
+        f"AWS4-HMAC-SHA256 Credential={DUMMY_CREDENTIALS['aws_access_key_id']}/20261126/{SHARED_REGION}/dynamodb/"
+        "aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=abc")
     assert shared["HTTP_USER_AGENT"] == "Boto3/1.40 md/Botocore#1.40 cfg/retry-mode#legacy"
     assert "HTTP_X_MOTO_ACCOUNT_ID" not in shared and environ["HTTP_X_MOTO_ACCOUNT_ID"] == "222222222222"

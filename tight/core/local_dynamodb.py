@@ -28,15 +28,14 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-DEFAULT_REGION = "us-east-1"
+from tight.providers.aws.clients.dynamo_db import DEFAULT_REGION  # noqa: F401 - one home: the runtime
+from tight.providers.aws.clients.dynamo_db import DUMMY_CREDENTIALS as _KEYS
+from tight.providers.aws.clients.dynamo_db import region_name as region
+
 #: The one moto region (and the default account) every request of the embedded engine is served from.
 SHARED_REGION = "us-east-1"
-#: Credentials for a local engine: neither moto nor DynamoDB Local checks them.
-DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-
-
-def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+#: Credentials for a local engine (the runtime's): neither moto nor DynamoDB Local checks them.
+DUMMY_CREDENTIALS = {"aws_access_key_id": _KEYS[0], "aws_secret_access_key": _KEYS[1]}
 
 
 def client(endpoint: str, region_name: str | None = None):
@@ -208,7 +207,7 @@ def _wait_active(endpoint: str, name: str, region_name: str | None, timeout: flo
         time.sleep(0.05)
 
 
-def endpoint_url(host: str, port: int) -> str:
+def listen_url(host: str, port: int) -> str:
     """The URL clients use for a server bound to ``host`` (a wildcard address means this machine)."""
     if host in ("", "0.0.0.0"):
         host = "127.0.0.1"
@@ -231,7 +230,7 @@ class EmbeddedServer:
 
     @property
     def endpoint(self) -> str:
-        return endpoint_url(self.host, self.port)
+        return listen_url(self.host, self.port)
 
     def start(self) -> str:
         import logging
