@@ -150,3 +150,27 @@ def test_a_stack_left_in_review_is_created_again(cfn):
     plan = changeset.plan(cloud, "shop-dev", PARAMS, template_url="https://s3/b/t.yml")
     assert plan.kind == "CREATE"
     assert changeset.describe(plan) == ["Changes to create stack shop-dev:", "  (no resource changes listed)"]
+
+
+def test_status_shows_the_stacks_outputs(cfn):
+    from tight_tasks.deploy import report
+
+    cloud, stub = cfn
+    sts = cloud.session.client("sts")
+    cloud._clients["sts", False] = sts
+    described = stack("UPDATE_COMPLETE")
+    described["Stacks"][0]["Outputs"] = [
+        {"OutputKey": "ApiUrl", "OutputValue": "https://abc.execute-api.eu-west-1.amazonaws.com/dev/"},
+        {"OutputKey": "OrdersQueueUrl", "OutputValue": "https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders"}]
+    stub.add_response("describe_stacks", described, {"StackName": "shop-dev"})
+    stub.add_response("list_stack_resources", {"StackResourceSummaries": [
+        {"LogicalResourceId": "Api", "PhysicalResourceId": "abc", "ResourceType": "AWS::ApiGateway::RestApi",
+         "ResourceStatus": "CREATE_COMPLETE", "LastUpdatedTimestamp": NOW}]}, {"StackName": STACK_ID})
+    printed = []
+    with Stubber(sts) as sts_stub:
+        sts_stub.add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::1:user/u",
+                                                      "UserId": "u"}, {})
+        report.status({"name": "shop"}, "dev", out=printed.append, cloud_factory=lambda region: cloud)
+    assert printed[1:] == ["API: https://abc.execute-api.eu-west-1.amazonaws.com/dev/",
+                           "Output OrdersQueueUrl: https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders"]
+    assert printed[0].startswith("Stack shop-dev: UPDATE_COMPLETE (eu-west-1)")

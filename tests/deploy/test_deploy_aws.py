@@ -64,6 +64,7 @@ def test_template_of_the_generated_app_passes_cfn_lint(deploy_app, tmp_path):
 
 def test_every_resource_in_the_template_exists_after_deploy(deployed, deploy_app, aws):
     assert "Stack shop-test is CREATE_COMPLETE" in deployed.stdout
+    assert deployed.stdout.count("Created S3 bucket") <= 1
     template = template_of(deploy_app, "test")
     created = stack_resources(aws, "shop-test")
     for logical, resource in template["Resources"].items():
@@ -167,6 +168,9 @@ def test_redeploy_without_changes_changes_nothing(deployed, deploy_app, aws, tig
     assert result.returncode == 0, result.stderr
     assert "nothing to change" in result.stdout
     assert "is already uploaded" in result.stdout
+    assert f"Code bucket: tight-deploy-{ACCOUNT}-{REGION}" in result.stdout  # created once, then reused
+    buckets = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith("tight-deploy-")]
+    assert buckets == [f"tight-deploy-{ACCOUNT}-{REGION}"]
     assert "UPDATE" not in result.stdout
     after = {n: client.get_function_configuration(FunctionName=f"shop-test-{n}") for n in ("hello", "users")}
     for name in before:

@@ -109,10 +109,11 @@ def template_source(cloud: Cloud, bucket: str, app: App, text: str) -> dict[str,
     return {"template_url": cloud.object_url(bucket, key)}
 
 
-def api_url_of(cloud: Cloud, stack_id: str, stage: str) -> str | None:
+def api_url_of(cloud: Cloud, stack_id: str, stage: str, resources: list[dict] | None = None) -> str | None:
+    """The invoke URL, from the RestApi's physical id (stack outputs may be missing: moto drops them)."""
     from .restapi import API, api_url
 
-    for resource in cloud.stack_resources(stack_id):
+    for resource in cloud.stack_resources(stack_id) if resources is None else resources:
         if resource.get("LogicalResourceId") == API and resource.get("PhysicalResourceId"):
             return api_url(resource["PhysicalResourceId"], cloud.region, stage)
     return None

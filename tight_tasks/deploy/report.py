@@ -41,8 +41,11 @@ def status(settings: Mapping[str, Any], stage: str, region: str | None = None, o
         resources = cloud.stack_resources(found["StackId"])
         out(f"Stack {stack}: {found['StackStatus']} ({cloud.region}), "
             f"last changed {found.get('LastUpdatedTime') or found.get('CreationTime')}")
-        url = api_url_of(cloud, found["StackId"], stage)
+        url = api_url_of(cloud, found["StackId"], stage, resources)
         out(f"API: {url}" if url else "API: none (no HTTP routes)")
+        for output in found.get("Outputs") or []:
+            if output.get("OutputKey") != "ApiUrl":
+                out(f"Output {output.get('OutputKey')}: {output.get('OutputValue')}")
         report: dict[str, Any] = {"status": found["StackStatus"], "api": url, "functions": {}, "tables": {}}
         for resource in sorted(resources, key=lambda r: r.get("PhysicalResourceId") or ""):
             physical = resource.get("PhysicalResourceId")
