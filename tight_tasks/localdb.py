@@ -142,14 +142,15 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
         snapshot = _read_snapshot(chosen)
         if chosen.name == "local" and not keep:
             (chosen.directory / SHARED_DB).unlink(missing_ok=True)
-        clean = False
+        started = clean = False  # a stop during start-up (a half-loaded snapshot) saves nothing
         try:
             tables, seeded = _start(chosen, specs, snapshot, seed)
+            started = True
             yield {"endpoint": chosen.endpoint, "engine": chosen.name, "tables": tables, "seeded": seeded,
                    "banner": chosen.banner()}
             clean = True
         except (StopRequested, KeyboardInterrupt):
-            clean = True
+            clean = started
             raise
         finally:
             try:

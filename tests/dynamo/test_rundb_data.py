@@ -234,5 +234,16 @@ def test_running_dynamodb_keep_saves_only_on_a_clean_exit(tmp_path, monkeypatch)
         client(port).put_item(TableName="my-service-dev-accounts", Item={"id": {"S": "second"}})
         raise KeyboardInterrupt
     assert b'"second"' in data.read_bytes() and b'"kept"' in data.read_bytes()
+    before = data.read_bytes()
+
+    from tight_tasks import snapshot
+
+    def interrupted(endpoint, saved, path):  # Ctrl-C while the snapshot is being loaded
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot, "load_snapshot", interrupted)
+    with pytest.raises(KeyboardInterrupt), running_dynamodb(app, engine="embedded", keep=True):
+        pass
+    assert data.read_bytes() == before, "a half-started engine must not overwrite the snapshot"
     for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
         del sys.modules[name]
