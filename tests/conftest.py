@@ -44,6 +44,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def billion_laughs(levels: int = 9) -> str:
+    """YAML whose nested aliases expand to 10**levels values (a "billion laughs" file)."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
 def run_tight(*args: str, cwd: Path, python: str = sys.executable, env=None, timeout=300) -> subprocess.CompletedProcess:
     """Run ``python -m tight_tasks ARGS`` in ``cwd``; text output captured."""
     return subprocess.run(

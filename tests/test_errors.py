@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import clean_env, run_tight
+from conftest import billion_laughs, clean_env, run_tight
 
 from tight_tasks.__main__ import INTERRUPTED
 
@@ -360,3 +360,14 @@ def test_a_folder_linked_outside_the_app_is_never_written_through(app, tmp_path,
     assert_one_line(result, 1, "leads outside the app")
     assert list(outside.iterdir()) == []
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("where", ["app", "home"])
+def test_a_yaml_bomb_in_a_config_file_is_one_line_not_a_hang(app, tmp_path, where):
+    home = tmp_path / "home"
+    home.mkdir()
+    target = app / "tight.yml" if where == "app" else home / ".tight.yml"
+    with target.open("a") as handle:
+        handle.write(billion_laughs())
+    result = run_tight("dynamo.generateschema", cwd=app, env=clean_env(HOME=str(home)), timeout=60)
+    assert_one_line(result, 1, target.name, "expand to more than")

@@ -87,12 +87,11 @@ class TightProgram(Program):
     # -- config ------------------------------------------------------------
     def create_config(self) -> None:
         with _errors():
+            self._check_config_files()  # before invoke reads them: a bad one is one line naming it
             try:
                 super().create_config()  # reads /etc/tight.yml and ~/.tight.yml
             except (ValueError, OSError, yaml.YAMLError, UnknownFileType) as exc:
-                self._check_config_files()  # names the file and line
                 raise fail(f"Cannot read tight's config files: {_one_line(exc)}.") from None
-            self._check_config_files()
             self._load_app_config()
 
     def _check_config_files(self) -> None:

@@ -3,6 +3,7 @@ import os
 import re
 
 import pytest
+from conftest import billion_laughs
 
 from tight.core import env
 
@@ -89,3 +90,19 @@ def test_non_utf8_file_names_file_and_offset(tmp_path):
     path.write_bytes(b"A: caf\xe9\n")
     with pytest.raises(env.EnvFileError, match=r"env\.yml is not UTF-8 text \(byte 0xe9 at offset 6\)"):
         env.read_mapping(path)
+
+
+def test_aliases_that_expand_past_the_limit_are_refused(tmp_path):
+    path = tmp_path / "tight.yml"
+    path.write_text(billion_laughs())
+    with pytest.raises(env.EnvFileError, match="expand to more than 100,000 values"):
+        env.load_yaml(path)
+    path.write_text("base: &base {port: 8000}\ndynamo: *base\nlocal: *base\nloop: &l [*l]\n")
+    assert env.load_yaml(path)["local"] == {"port": 8000}
+
+
+def test_values_nested_too_deeply_are_refused(tmp_path):
+    path = tmp_path / "env.dist.yml"
+    path.write_text("A: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(env.EnvFileError, match="nested too deeply"):
+        env.load_yaml(path)

@@ -17,6 +17,9 @@ CONFIG_NAMES = ("tight.yml", "tight.yaml")
 
 #: A shell value that is read as an int: plain decimal, no sign but ``-``, no leading zeros.
 _INTEGER = re.compile(r"(0|-?[1-9][0-9]*)\Z")
+#: Most values a YAML file may expand to (a real tight.yml holds hundreds; a "billion laughs"
+#: file of nested aliases holds billions and would hang whatever copies it).
+MAX_VALUES = 100_000
 #: Longest environment value a process can pass on to a child on Linux (MAX_ARG_STRLEN - 1).
 MAX_VALUE_BYTES = 131071
 
@@ -49,12 +52,32 @@ def load_yaml(path: Path) -> Any:
         raise EnvFileError(f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                            f"{exc.start}); save it as UTF-8") from None
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
+        size = _expanded_size(data, {})
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}: line {mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise EnvFileError(f"{where}: {problem}") from None
+    except RecursionError:
+        raise EnvFileError(f"{path}: its values are nested too deeply to read") from None
+    if size > MAX_VALUES:
+        raise EnvFileError(f"{path}: its aliases (*name) expand to more than {MAX_VALUES:,} values; "
+                           "a settings file needs far fewer")
+    return data
+
+
+def _expanded_size(data: Any, seen: dict[int, int]) -> int:
+    """How many values ``data`` holds once every alias is copied out (as a deep copy or merge would)."""
+    if not isinstance(data, (dict, list)):
+        return 1
+    if id(data) in seen:
+        return seen[id(data)]
+    seen[id(data)] = 1  # a cycle counts once here; its copies are counted by the caller's sum
+    children = data.values() if isinstance(data, dict) else data
+    total = 1 + sum(_expanded_size(child, seen) for child in children)
+    seen[id(data)] = total
+    return total
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
