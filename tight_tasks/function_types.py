@@ -75,7 +75,8 @@ def _scalar(value: Any) -> str:
 
 
 def _entry_lines(name: str, settings: dict[str, Any], indent: str) -> list[str]:
-    lines = [f"{indent}{name}:\n"]
+    """The entry as block YAML; the name is quoted when YAML would read it as something else (``null``, ``on``)."""
+    lines = [f"{indent}{_scalar(name)}:\n"]
     lines += [f"{indent * 2}{key}: {_scalar(value)}\n" for key, value in settings.items()]
     return lines
 
@@ -88,6 +89,8 @@ def add_entry(text: str, name: str, settings: dict[str, Any]) -> str:
 
     Raises ValueError when the section cannot be edited as text (flow style).
     """
+    if "\r\n" in text:  # a file with Windows line ends keeps them
+        return add_entry(text.replace("\r\n", "\n"), name, settings).replace("\n", "\r\n")
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"

@@ -167,3 +167,24 @@ def test_hostile_tight_yml_is_refused_unchanged(tmp_path):
         assert result.returncode == 1 and message in result.stderr, result.stderr
         assert yml.read_text() == text
         assert not (root / "app/functions/jobs").exists()
+
+
+@pytest.mark.parametrize("name", ["null", "on", "yes", "true", "off"])
+def test_names_yaml_would_misread_are_quoted(name):
+    new = function_types.add_entry("name: a\nfunctions:\n  api:\n    memory: 512\n", name, ENTRY)
+    assert yaml.safe_load(new)["functions"] == {"api": {"memory": 512}, name: ENTRY}
+
+
+def test_windows_line_ends_are_kept():
+    new = function_types.add_entry("name: a\r\nfunctions:\r\n  api:\r\n    memory: 512\r\n", "tick", ENTRY)
+    assert "\n" not in new.replace("\r\n", "")
+    assert yaml.safe_load(new)["functions"]["tick"] == ENTRY
+
+
+def test_generating_a_function_named_null(tmp_path):
+    assert run_tight("generate.app", "svc", cwd=tmp_path).returncode == 0
+    root = tmp_path / "svc"
+    result = run_tight("generate.function", "null", "--type", "schedule", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load((root / "tight.yml").read_text())["functions"] == {
+        "null": {"type": "schedule", "schedule": "rate(5 minutes)"}}
