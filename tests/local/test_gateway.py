@@ -129,3 +129,13 @@ def test_context_has_what_handlers_read():
     assert context.memory_limit_in_mb == "512"
     assert context.aws_request_id == "rid"
     assert 0 < context.get_remaining_time_in_millis() <= 10_000
+
+
+def test_lambda_payload_limit_is_measured_only_for_big_bodies():
+    from tight.dev.gateway import MAX_LAMBDA_BYTES, over_lambda_limit
+
+    assert over_lambda_limit("response", {"statusCode": 200, "body": "x" * 100}) is None
+    assert over_lambda_limit("response", {"statusCode": 200, "body": "x" * (MAX_LAMBDA_BYTES - 100)}) is None
+    problem = over_lambda_limit("response", {"statusCode": 200, "body": "é" * (MAX_LAMBDA_BYTES // 2)})
+    assert problem.startswith("the response is ") and "Lambda allows 6,291,456" in problem
+    assert over_lambda_limit("event", ["not", "a", "mapping"]) is None

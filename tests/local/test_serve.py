@@ -107,6 +107,37 @@ def test_repeated_headers(served):
         assert "queryStringParameters" not in event and "pathParameters" not in event
 
 
+def test_keep_alive_and_head_on_one_connection(served):
+    _, base, _ = served
+    connection = http.client.HTTPConnection(base.split("//")[1], timeout=30)
+    connection.request("GET", "/echo")
+    first = connection.getresponse()
+    assert first.status == 200 and json.loads(first.read())["event"]
+    sock = connection.sock
+    connection.request("HEAD", "/echo")
+    head = connection.getresponse()
+    assert head.status == 405 and head.read() == b""  # echo has no HEAD handler: the runtime says so
+    assert int(head.getheader("Content-Length")) > 0
+    connection.request("POST", "/echo", body=b'{"n": 1}', headers={"Content-Type": "application/json"})
+    third = connection.getresponse()
+    assert third.status == 201 and json.loads(json.loads(third.read())["event"]["body"]) == {"n": 1}
+    assert connection.sock is sock  # the same TCP connection answered all three
+    connection.close()
+
+
+def test_request_limits_answer_413_with_the_reason(served):
+    _, base, server = served
+    too_big = requests.post(f"{base}/echo", data=b"x" * (10 * 1024 * 1024 + 1),
+                            headers={"Content-Type": "text/plain"})
+    assert too_big.status_code == 413
+    assert too_big.json() == {"message": "Request Too Long"}
+    assert "API Gateway accepts 10,485,760" in server.wait_for_line("413 for POST /echo: the request is 10,485,761")
+    over_lambda = requests.post(f"{base}/echo", data=b"y" * (7 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+    assert over_lambda.status_code == 413
+    assert "Lambda allows 6,291,456" in server.wait_for_line("413 for POST /echo: echo: the event is")
+    assert requests.get(f"{base}/echo").status_code == 200
+
+
 def test_post_json_body(served):
     _, base, _ = served
     response = requests.post(f"{base}/echo", json={"a": [1, "é"]})

@@ -28,6 +28,9 @@ TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "ya
 REST_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 HTTP_RESPONSE_KEYS = frozenset({"statusCode", "headers", "cookies", "body", "isBase64Encoded"})
 BAD_GATEWAY = b'{"message": "Internal server error"}'
+#: API Gateway's largest request payload, and Lambda's largest synchronous event and response.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_LAMBDA_BYTES = 6 * 1024 * 1024
 
 
 class Request(NamedTuple):
@@ -206,6 +209,25 @@ class MalformedResponse(ValueError):
 
 def bad_gateway(reason: str) -> HttpResponse:
     return HttpResponse(502, [("Content-Type", "application/json")], BAD_GATEWAY, reason)
+
+
+def too_large(size: int) -> HttpResponse:
+    reason = f"the request is {size:,} bytes: API Gateway accepts {MAX_REQUEST_BYTES:,} at most"
+    return HttpResponse(413, [("Content-Type", "application/json")], b'{"message": "Request Too Long"}', reason)
+
+
+def over_lambda_limit(what: str, value: Any) -> str | None:
+    """Why ``value`` (an event or a response) is too big for Lambda, or None.
+
+    Cheap for small values: only a large string body gets serialized to be measured.
+    """
+    body = value.get("body") if isinstance(value, Mapping) else None
+    if not isinstance(body, str) or len(body) < MAX_LAMBDA_BYTES // 2:
+        return None
+    size = len(json.dumps(value, default=str).encode("utf-8"))
+    if size <= MAX_LAMBDA_BYTES:
+        return None
+    return f"the {what} is {size:,} bytes of JSON: Lambda allows {MAX_LAMBDA_BYTES:,}"
 
 
 def not_found(path: str) -> HttpResponse:

@@ -192,6 +192,9 @@ class LocalApp:
                 return gateway.not_found(request.path), None
             function = match.route.function
             event = gateway.build_event(request, match, self.payload, self.stage)
+            problem = gateway.over_lambda_limit("event", event)
+            if problem:
+                return gateway.too_large(len(request.body))._replace(error=f"{function}: {problem}"), function
             try:
                 result = self.call(function, event)
             except AppError as exc:
@@ -201,6 +204,9 @@ class LocalApp:
             except BaseException as exc:  # noqa: BLE001 - crashed or exited: API Gateway answers 502
                 traceback.print_exc()
                 return gateway.bad_gateway(f"{function} raised {type(exc).__name__}: {exc}"), function
+            problem = gateway.over_lambda_limit("response", result)
+            if problem:
+                return gateway.bad_gateway(f"{function}: {problem}"), function
             return gateway.http_response(result, self.payload), function
 
 

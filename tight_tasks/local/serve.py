@@ -18,7 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_input_stream
 
-from tight.dev.gateway import Request
+from tight.dev.gateway import MAX_REQUEST_BYTES, Request, too_large
 
 from ..config import fail
 from ..console import say, warn
@@ -29,18 +29,77 @@ RAW_HEADERS = "tight.raw_headers"
 
 
 class _Handler(WSGIRequestHandler):
-    """Keeps the raw header list (case and repeats, for multiValueHeaders); logs through the app instead."""
+    """werkzeug's request parsing and environ, with HTTP/1.1 keep-alive.
+
+    werkzeug's own ``run_wsgi`` closes every connection (and waits for the
+    client to hang up); API Gateway keeps connections open, and so does this
+    handler: the application always answers one byte string with its
+    Content-Length (see :func:`wsgi_app`), written here in one piece.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def make_environ(self):
         environ = super().make_environ()
         environ[RAW_HEADERS] = tuple((k, v.replace("\r\n", "")) for k, v in self.headers.items())
         return environ
 
+    def run_wsgi(self) -> None:
+        environ = self.make_environ()
+        answer: list = []
+
+        def start_response(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+            return lambda data: None  # the application returns its body instead
+
+        try:
+            body = b"".join(self.server.app(environ, start_response))
+            status, headers = answer
+        except Exception:  # noqa: BLE001 - never kill the server over one request
+            import traceback
+
+            traceback.print_exc()
+            status, headers, body = "500 Internal Server Error", [("Content-Length", "0")], b""
+            self.close_connection = True
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+            self._drain(environ)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drain(self, environ) -> None:
+        """Read a refused body (up to 64 MiB) so the client sees the answer, not a reset connection."""
+        left = min(_content_length(environ), 64 * 1024 * 1024)
+        self.connection.settimeout(2)
+        try:
+            while left > 0:
+                data = self.rfile.read(min(left, 1024 * 1024))
+                if not data:
+                    break
+                left -= len(data)
+        except OSError:
+            pass
+
     def log_request(self, code="-", size="-") -> None:
         pass
 
 
-def to_request(environ: dict) -> Request:
+def _content_length(environ: dict) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def to_request(environ: dict, read_body: bool = True) -> Request:
     """The gateway's view of one WSGI request."""
     path = environ.get("PATH_INFO", "") or "/"
     path = path.encode("latin-1").decode("utf-8", "replace")
@@ -55,7 +114,7 @@ def to_request(environ: dict) -> Request:
         path=path,
         query=environ.get("QUERY_STRING", ""),
         headers=headers,
-        body=get_input_stream(environ).read(),
+        body=get_input_stream(environ, max_content_length=MAX_REQUEST_BYTES).read() if read_body else b"",
         source_ip=environ.get("REMOTE_ADDR") or "127.0.0.1",
         protocol=environ.get("SERVER_PROTOCOL") or "HTTP/1.1",
         raw_path=raw.split("?", 1)[0],
@@ -64,23 +123,35 @@ def to_request(environ: dict) -> Request:
 
 def wsgi_app(app: LocalApp):
     """A WSGI application answering through ``app``, logging one line per request."""
+    from werkzeug.exceptions import RequestEntityTooLarge
 
     def application(environ, start_response):
         started = time.perf_counter()
-        request = to_request(environ)
-        response, function = app.handle(request)
+        function = None
+        try:
+            size = _content_length(environ)
+            if size > MAX_REQUEST_BYTES:
+                raise RequestEntityTooLarge
+            request = to_request(environ)
+        except RequestEntityTooLarge:  # refused before the body is read (or once a chunked one is too long)
+            request = to_request(environ, read_body=False)
+            response = too_large(max(_content_length(environ), MAX_REQUEST_BYTES + 1))
+        else:
+            response, function = app.handle(request)
         elapsed = (time.perf_counter() - started) * 1000
         if response.error:
-            warn(f"502 for {request.method} {request.path}: {response.error}")
+            warn(f"{response.status} for {request.method} {request.path}: {response.error}")
         for note in response.notes:
             warn(f"Note ({function}): {note}")
         status = f"{response.status} {HTTP_STATUS_CODES.get(response.status, 'Unknown')}"
         headers = list(response.headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
+        if response.status == 413:
+            headers.append(("Connection", "close"))  # the unread body must not be taken for the next request
         start_response(status, headers)
         say(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms")
-        return [response.body]
+        return [] if request.method == "HEAD" else [response.body]
 
     return application
 
