@@ -93,3 +93,14 @@ def test_app_index_routes_each_function_to_its_event_source(tmp_path):
     assert "function 'orders' handles SQS messages, but got an API Gateway REST (1.0) event" in result.stderr
     assert "Traceback" not in result.stderr.split("archive unavailable")[-1]
     assert out["heavy"] == []  # no boto3 (DynamoDB JSON is read with the standard library)
+
+
+def test_controllers_import_nothing_they_do_not_need_at_cold_start():
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+            "from tight.providers.aws.controllers import sqs_event, s3_event, schedule_event, dynamodb_stream_event\n"
+            "print(sorted(m for m in ('typing', 'logging', 'inspect', 'decimal', 'base64', 'urllib.parse',\n"
+            "             'tight.providers.aws.controllers.lambda_proxy_event') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-S", "-I", "-c", code], capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
