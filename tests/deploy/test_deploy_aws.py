@@ -384,3 +384,23 @@ def test_status_and_delete_of_a_stage_never_deployed_say_so(deploy_app, tight_aw
     unnamed = tight_aws("deploy.delete", "--yes", cwd=deploy_app)
     assert unnamed.returncode == 2
     assert unnamed.stderr.strip() == "deploy.delete needs --stage: name the stage to delete (e.g. --stage dev)."
+
+
+def test_ctrl_c_while_following_says_the_stack_carries_on(app_copy, aws, in_moto, monkeypatch):
+    from invoke.exceptions import Exit
+
+    from tight_tasks.config import read_app_config
+    from tight_tasks.deploy import changeset
+    from tight_tasks.deploy.deployer import deploy
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(app_copy)
+    monkeypatch.setattr(changeset, "follow", interrupted)
+    with pytest.raises(Exit) as caught:
+        deploy(app_copy, read_app_config(app_copy / "tight.yml"), "ctrlc", out=lambda line: None)
+    assert caught.value.code == 130
+    assert caught.value.message == ("Stopped watching: CloudFormation carries on with shop-ctrlc; "
+                                    "`tight deploy.status --stage ctrlc` shows where it is.")
+    assert aws("lambda").get_function_configuration(FunctionName="shop-ctrlc-hello")["Handler"] == "app_index.hello"

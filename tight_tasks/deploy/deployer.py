@@ -163,7 +163,11 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
         if confirm is not None and not confirm(f"Deploy these changes to {stack} in {cloud.region}?"):
             discard(cloud, plan)
             raise fail(f"Not deployed: the change set was discarded and {stack} is as it was.")
-        status = changeset.apply(cloud, plan, out)
+        try:
+            status = changeset.apply(cloud, plan, out)
+        except KeyboardInterrupt:
+            raise fail(f"Stopped watching: CloudFormation carries on with {stack}; "
+                       f"`tight deploy.status --stage {app.stage}` shows where it is.", code=130) from None
         out(f"Stack {stack} is {status} ({cloud.region}).")
         summary(cloud, app, plan.stack_id or stack, out)
         return status
