@@ -174,3 +174,23 @@ def test_status_shows_the_stacks_outputs(cfn):
     assert printed[1:] == ["API: https://abc.execute-api.eu-west-1.amazonaws.com/dev/",
                            "Output OrdersQueueUrl: https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders"]
     assert printed[0].startswith("Stack shop-dev: UPDATE_COMPLETE (eu-west-1)")
+
+
+def test_follow_reads_every_page_back_to_the_last_event_it_printed(cfn):
+    cloud, stub = cfn
+    e = [event(n, f"R{n}", "AWS::Lambda::Function", "CREATE_FAILED" if n == 3 else "CREATE_COMPLETE")
+         for n in range(7)]
+    stub.add_response("describe_stacks", stack("ROLLBACK_IN_PROGRESS"), {"StackName": STACK_ID})
+    stub.add_response("describe_stack_events", {"StackEvents": [e[5], e[4]], "NextToken": "page2"},
+                      {"StackName": STACK_ID})
+    stub.add_response("describe_stack_events", {"StackEvents": [e[3], e[2], e[1], e[0]]},
+                      {"StackName": STACK_ID, "NextToken": "page2"})
+    stub.add_response("describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK_ID})
+    stub.add_response("describe_stack_events", {"StackEvents": [e[6], e[5], e[4]], "NextToken": "older"},
+                      {"StackName": STACK_ID})
+    printed: list[str] = []
+    status, seen = changeset.follow(cloud, STACK_ID, "e1", printed.append, lambda s: not s.endswith("PROGRESS"))
+    assert status == "ROLLBACK_COMPLETE"
+    assert [x["EventId"] for x in seen] == ["e2", "e3", "e4", "e5", "e6"]  # each once, oldest first
+    assert printed[1] == "  CREATE_FAILED  AWS::Lambda::Function  R3"
+    assert "R3" in changeset.failure_block("shop-dev", status, seen)

@@ -168,21 +168,19 @@ def failure_block(stack: str, status: str, events: list[Mapping[str, Any]], erro
 
 def follow(cloud: Cloud, stack_id: str, since: str | None, out: Callable[[str], None],
            done: Callable[[str], bool]) -> tuple[str, list[dict[str, Any]]]:
-    """Print the stack's events after event ``since`` until ``done(status)``; return the status and the events."""
+    """Print the stack's events after event ``since`` until ``done(status)``; return the status and the events.
+
+    Each poll reads back (through every page) only to the newest event already printed.
+    """
     seen: list[dict[str, Any]] = []
-    ids: set[str] = set()
     waited = 0.0
     while True:
         stack = cloud.stack(stack_id)
         status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
-        fresh = []
-        for event in cloud.stack_events(stack_id) if stack else []:
-            if event.get("EventId") == since:
-                break
-            if event.get("EventId") not in ids:
-                fresh.append(event)
+        fresh = cloud.stack_events(stack_id, since) if stack else []
+        if fresh:
+            since = fresh[0].get("EventId")
         for event in reversed(fresh):
-            ids.add(event.get("EventId"))
             seen.append(event)
             out(_event_line(event))
         if done(status) or waited > PATIENCE:
@@ -194,7 +192,7 @@ def follow(cloud: Cloud, stack_id: str, since: str | None, out: Callable[[str], 
 def latest_event(cloud: Cloud, stack_id: str | None) -> str | None:
     if not stack_id:
         return None
-    events = cloud.stack_events(stack_id)
+    events = cloud.stack_events(stack_id, limit=1)
     return events[0].get("EventId") if events else None
 
 
@@ -204,7 +202,7 @@ def apply(cloud: Cloud, plan: Plan, out: Callable[[str], None] = say) -> str:
     try:
         cloud.call("cloudformation", "execute_change_set", once=True, ChangeSetName=plan.change_set)
     except CloudError as exc:
-        events = [e for e in cloud.stack_events(plan.stack_id) if e.get("EventId") != since] if plan.stack_id else []
+        events = cloud.stack_events(plan.stack_id, since) if plan.stack_id else []
         stack = cloud.stack(plan.stack_id or plan.stack)
         status = stack["StackStatus"] if stack else "not created"
         raise DeployFailed(failure_block(plan.stack, status, events, str(exc))) from None

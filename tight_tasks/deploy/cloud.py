@@ -181,6 +181,11 @@ class Cloud:
     def stack_resources(self, name: str) -> list[dict[str, Any]]:
         return list(self.pages("cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name))
 
-    def stack_events(self, name: str) -> list[dict[str, Any]]:
-        """The stack's events, newest first (one page: the recent ones)."""
-        return self.call("cloudformation", "describe_stack_events", StackName=name).get("StackEvents") or []
+    def stack_events(self, name: str, since: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The stack's events newer than event ``since`` (all without it), newest first, at most ``limit``."""
+        found: list[dict[str, Any]] = []
+        for event in self.pages("cloudformation", "describe_stack_events", "StackEvents", StackName=name):
+            if (since is not None and event.get("EventId") == since) or (limit is not None and len(found) >= limit):
+                break
+            found.append(event)
+        return found
