@@ -22,11 +22,18 @@ from .engines import ENGINES, SHARED_DB, java_version, java_warning  # noqa: F40
 LOCK = ".tight-rundb.lock"
 
 
-def _data_file(chosen) -> Path | None:
-    """The file this run reads and writes, which no other rundb may use meanwhile (None: memory only)."""
-    if chosen.name == "local":
-        return chosen.directory / SHARED_DB
-    return chosen.data_file
+def _data_file(chosen, root: Path, directory) -> Path | None:
+    """The file this run reads and writes, which no other rundb may use meanwhile (None: memory only).
+
+    It must lie in a directory inside the app (never the app root, never outside it).
+    """
+    from .files import inside
+
+    data = chosen.directory / SHARED_DB if chosen.name == "local" else chosen.data_file
+    if data is not None and inside(root, data.parent) is None:
+        raise fail(f"dynamo.dir {str(directory)!r} (tight.yml) is not a directory inside the app {root}: rundb keeps "
+                   "its data in the app; use a directory such as dynamo_db.")
+    return data
 
 
 def _make_data_dir(directory: Path) -> None:
@@ -134,7 +141,7 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
     chosen = choose_engine(engine, root, directory, host, port, keep)
     if port == 0 and chosen.name == "local":
         raise usage_error("--engine local needs an explicit port.")
-    with _holding(_data_file(chosen), port):
+    with _holding(_data_file(chosen, root, directory), port):
         problem = address_problem(host, port)
         if problem:
             raise fail(problem)

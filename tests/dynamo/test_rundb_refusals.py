@@ -141,3 +141,15 @@ def test_generateschema_refuses_the_same_table_names(tight, tmp_path):
     error = one_line(tight("dynamo.generateschema", cwd=app))
     assert "has 300 characters; DynamoDB needs 3 to 255" in error
     assert not (app / "schemas").exists()
+
+
+@pytest.mark.parametrize("directory", ["..", ".", "/tmp", "../elsewhere", "app/../.."])
+def test_keep_never_writes_outside_the_app(tight, tmp_path, directory):
+    """`dynamo: {dir: ...}` in a cloned tight.yml must not make rundb --keep write (or lock) outside the app."""
+    app = make_app(tmp_path / "svc")
+    with (app / "tight.yml").open("a") as config:
+        config.write(f"dynamo:\n  dir: {directory!r}\n")
+    before = sorted(p.name for p in tmp_path.iterdir()), sorted(p.name for p in app.iterdir())
+    error = one_line(tight("dynamo.rundb", "--keep", "--port", str(free_port()), cwd=app, timeout=60))
+    assert f"dynamo.dir {directory!r} (tight.yml) is not a directory inside the app" in error
+    assert (sorted(p.name for p in tmp_path.iterdir()), sorted(p.name for p in app.iterdir())) == before
