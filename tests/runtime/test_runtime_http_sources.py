@@ -238,3 +238,32 @@ def test_bytes_are_base64_everywhere_and_content_type_kept(app_index, source):
     plain = app_index.shapes(_with_kind(source, "default"), None)
     headers = plain.get("headers") or {k: v[0] for k, v in plain["multiValueHeaders"].items()}
     assert headers["Content-Type"] == "application/hal+json"
+
+
+@pytest.mark.parametrize("event", [
+    None, [], "text", {"httpMethod": ["GET"]}, {"httpMethod": "GET", "requestContext": "x", "pathParameters": "x"},
+    {"httpMethod": "GET", "headers": {"A": 1, "B": None}, "multiValueHeaders": {"A": None, "C": [1, None]}},
+    {"version": "2.0", "requestContext": {"http": {"method": "GET"}}, "rawQueryString": "a=%zz&&=&b",
+     "cookies": "not a list", "queryStringParameters": {"a": 5}},
+    {"requestContext": {"elb": {}}, "httpMethod": "GET", "multiValueQueryStringParameters": {"a": "x"},
+     "multiValueHeaders": {"x-forwarded-for": []}},
+], ids=repr)
+def test_hostile_events_get_a_response_never_a_crash(app_index, event):
+    response = app_index.echo(event, None)
+    assert response["statusCode"] in (200, 405)
+    assert isinstance(response["body"], str)
+
+
+@pytest.mark.parametrize("body, content_type, status", [
+    ("\udcff\ud800", None, 200),                 # lone surrogates from a JSON escape
+    ("\udcff", "application/json", 400),
+    ("!!!not base64", "BASE64", 400),
+    ("x" * 2_000_000, None, 200),                # a huge text body
+])
+def test_bad_bodies_are_400_or_text(app_index, body, content_type, status):
+    event = load("rest_v1", "POST", body=body)
+    if content_type == "BASE64":
+        event["isBase64Encoded"] = True
+    elif content_type:
+        set_header(event, "Content-Type", content_type)
+    assert app_index.echo(event, None)["statusCode"] == status

@@ -297,7 +297,10 @@ class Request:
                 return base64.b64decode(body, validate=True)
             except ValueError:
                 raise BadRequest("Request body is not valid base64") from None
-        return body.encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (a JSON "\udcff" escape): keep them, never crash
+            return body.encode("utf-8", "surrogatepass")
 
     @property
     def body(self) -> Any:
