@@ -21,7 +21,7 @@ from tight.core import env as core_env
 
 from .config import fail
 from .installers import LambdaTarget
-from .requirements import REQUIREMENTS_FILE, read_text, requirement_names
+from .requirements import REQUIREMENTS_FILE, requirement_names_in
 from .vendordir import PROVIDED_BY_LAMBDA, built_for, vendored_projects
 
 ENV_FILE = "env.yml"
@@ -60,7 +60,7 @@ def check_vendor(root: Path, vendor: Path, shown: str, target: LambdaTarget) -> 
     requirements = root / REQUIREMENTS_FILE
     if not requirements.is_file():
         return
-    missing = [name for name in requirement_names(read_text(requirements))
+    missing = [name for name in requirement_names_in(requirements)
                if name not in projects and name not in PROVIDED_BY_LAMBDA]
     if missing:
         listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

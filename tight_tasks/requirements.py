@@ -1,6 +1,6 @@
 """``requirements-vendor.txt``: what an app vendors, as pip reads it.
 
-* :func:`requirement_name` / :func:`requirement_names` - project names of its lines;
+* :func:`requirement_name` / :func:`requirement_names_in` - project names of its lines (and included files);
 * :func:`add_requirements` - append named packages, keeping every other line;
 * :func:`check_packages` - package names given on the command line;
 * :func:`check_requirements` - lines that cannot be vendored (``-e``), also in
@@ -40,10 +40,19 @@ def requirement_name(line: str) -> str | None:
     return normalize(match.group(1)) if match else None
 
 
-def requirement_names(text: str) -> list[str]:
-    """Project names of every named requirement in ``text``, in order, without repeats."""
-    names = (requirement_name(line) for line in text.splitlines())
-    return list(dict.fromkeys(name for name in names if name))
+def requirement_names_in(path: Path, _seen: frozenset = frozenset()) -> list[str]:
+    """Project names required by the file at ``path`` and the files it includes with ``-r`` (not ``-c``)."""
+    resolved = Path(path).resolve()
+    if resolved in _seen or not resolved.is_file():
+        return []
+    names: list[str] = []
+    for line in read_text(resolved).splitlines():
+        include = _INCLUDE.match(_strip(line))
+        if include and _strip(line).startswith(("-r", "--requirement")):
+            names += requirement_names_in(resolved.parent / include.group(1), _seen | {resolved})
+        elif requirement_name(line):
+            names.append(requirement_name(line))
+    return list(dict.fromkeys(names))
 
 
 def add_requirements(text: str, packages: list[str]) -> tuple[str, list[str]]:

@@ -36,6 +36,9 @@ def test_a_requirement_that_is_not_vendored_is_refused(app):
     write(app / "requirements-vendor.txt", "somepkg\nflywheel>=0.5  # models\n")
     assert refused(app) == ("requirements-vendor.txt lists flywheel, not vendored in app/vendored: "
                             + HINT.format("python3.12", "x86_64"))
+    write(app / "requirements-vendor.txt", "-r shared.txt\n")  # an included file counts too
+    write(app / "shared.txt", "somepkg\ndynamo3\n")
+    assert refused(app).startswith("requirements-vendor.txt lists dynamo3, not vendored")
 
 
 def test_a_fresh_app_with_nothing_vendored_is_refused(app):

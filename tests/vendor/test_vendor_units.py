@@ -205,3 +205,12 @@ def test_stale_staging_dirs_are_removed_fresh_ones_kept(tmp_path):
     assert remove_stale_staging(vendor) == [".vendored.tight-abc", ".vendored.old-def"]
     assert not stale.exists() and not stale_old.exists()
     assert fresh.exists() and other.exists() and vendor.exists()
+
+
+def test_requirement_names_follow_included_files(tmp_path):
+    from tight_tasks.requirements import requirement_names_in
+
+    (tmp_path / "requirements-vendor.txt").write_text("flywheel\n-r base.txt\n-c pins.txt\n./wheels/x.whl\n")
+    (tmp_path / "base.txt").write_text("Six==1.16\n--requirement=requirements-vendor.txt  # a loop\nflywheel\n")
+    (tmp_path / "pins.txt").write_text("urllib3<2\n")
+    assert requirement_names_in(tmp_path / "requirements-vendor.txt") == ["flywheel", "six"]
