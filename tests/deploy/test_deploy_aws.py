@@ -275,12 +275,14 @@ def test_a_failing_resource_is_reported_and_exits_1(deploy_app, aws, tight_aws):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("drop, message", [
-    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "No AWS credentials found: set AWS_PROFILE"),
-    (("AWS_REGION",), "No AWS region is set: pass --region, set AWS_REGION"),
+@pytest.mark.parametrize("drop, add, message", [
+    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), {}, "No AWS credentials found: set AWS_PROFILE"),
+    (("AWS_REGION",), {}, "No AWS region is set: pass --region, set AWS_REGION"),
+    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), {"AWS_PROFILE": "nobody"},
+     "The config profile (nobody) could not be found: create it with `aws configure --profile NAME`"),
 ])
-def test_no_credentials_or_no_region_is_one_line(deploy_app, moto_endpoint, drop, message):
-    env = {k: v for k, v in aws_env(moto_endpoint).items() if k not in drop}
+def test_no_credentials_or_no_region_is_one_line(deploy_app, moto_endpoint, drop, add, message):
+    env = {k: v for k, v in aws_env(moto_endpoint, **add).items() if k not in drop}
     result = run_tight("deploy", "--stage", "test", cwd=deploy_app, env=env, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith(message)

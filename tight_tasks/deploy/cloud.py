@@ -63,7 +63,7 @@ class Cloud:
         try:
             session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None, profile_name=profile or None)
         except errors.ProfileNotFound as exc:
-            raise CloudError(f"{exc}: {CREDENTIALS_HELP}.") from None
+            raise CloudError(f"{exc}: create it with `aws configure --profile NAME`, or unset AWS_PROFILE.") from None
         if not session.region_name:
             raise CloudError(f"No AWS region is set: {REGION_HELP}.")
         return cls(session, **kwargs)
