@@ -256,23 +256,38 @@ def test_delete_removes_the_stack_and_keeps_the_tables(app_copy, aws, tight_aws)
     assert {"shop-gone-accounts", "shop-gone-events"} <= set(aws("dynamodb").list_tables()["TableNames"])
     again = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=app_copy)
     assert again.returncode == 1 and "No stack shop-gone" in again.stderr
+    redeploy = tight_aws("deploy", "--stage", "gone", cwd=app_copy)  # the kept tables are in the way
+    assert redeploy.returncode == 1
+    assert redeploy.stderr.startswith("Table shop-gone-accounts already exists but is not part of stack shop-gone")
 
 
 # -- failures and errors ----------------------------------------------------------------------
 
 
 def test_a_failing_resource_is_reported_and_exits_1(deploy_app, aws, tight_aws):
-    aws("dynamodb").create_table(
-        TableName="shop-clash-accounts", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    aws("logs").create_log_group(logGroupName="/aws/lambda/shop-clash-hello")  # CloudFormation's to create
     result = tight_aws("deploy", "--stage", "clash", cwd=deploy_app)
     assert result.returncode == 1
     assert "Deploy of stack shop-clash failed" in result.stderr
-    assert "execute_change_set failed: ResourceInUseException: Table already exists: shop-clash-accounts" \
-        in result.stderr
+    assert "execute_change_set failed: ResourceAlreadyExistsException" in result.stderr
     assert "COMPLETE (" not in result.stdout and "API:" not in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_table_kept_from_an_earlier_stack_stops_the_deploy_before_anything_changes(deploy_app, aws, tight_aws):
+    aws("dynamodb").create_table(
+        TableName="shop-kept-accounts", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    result = tight_aws("deploy", "--stage", "kept", cwd=deploy_app)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Table shop-kept-accounts already exists but is not part of stack shop-kept (deploy.delete keeps "
+        "tables), so CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
+        f"--region {REGION} --table-name shop-kept-accounts), or give the model another table name.")
+    assert result.stdout == ""  # nothing built, uploaded or planned
+    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    assert "shop-kept" not in {s["StackName"] for s in stacks}
 
 
 @pytest.mark.parametrize("drop, add, message", [

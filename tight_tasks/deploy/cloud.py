@@ -165,6 +165,15 @@ class Cloud:
         """A path-style URL of an object, as CloudFormation's TemplateURL wants it."""
         return f"{self.client('s3').meta.endpoint_url.rstrip('/')}/{bucket}/{key}"
 
+    def table_exists(self, table: str) -> bool:
+        try:
+            self.call("dynamodb", "describe_table", TableName=table)
+        except CloudError as exc:
+            if exc.code == "ResourceNotFoundException":
+                return False
+            raise
+        return True
+
     # -- CloudFormation -------------------------------------------------------------
 
     def stack(self, name: str) -> dict[str, Any] | None:

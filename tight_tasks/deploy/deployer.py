@@ -127,6 +127,20 @@ def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -
     out(f"Tables: {', '.join(tables)}" if tables else "Tables: none (the app has no models)")
 
 
+def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
+    """Refuse to deploy a table that exists outside the stack (CloudFormation would fail half-way):
+    typically one a ``deploy.delete`` kept."""
+    existing = cloud.stack(stack)
+    owned = {r.get("PhysicalResourceId") for r in cloud.stack_resources(existing["StackId"])} if existing else set()
+    for spec in app.tables:
+        table = spec["TableName"]
+        if table not in owned and cloud.table_exists(table):
+            raise CloudError(
+                f"Table {table} already exists but is not part of stack {stack} (deploy.delete keeps tables), so "
+                f"CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
+                f"--region {cloud.region} --table-name {table}), or give the model another table name.")
+
+
 def discard(cloud: Cloud, plan: changeset.Plan) -> None:
     """Delete an unexecuted change set, and the empty stack (REVIEW_IN_PROGRESS) a first one made."""
     cloud.call("cloudformation", "delete_change_set", ChangeSetName=plan.change_set)
@@ -147,6 +161,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     cloud = connect(region, cloud_factory)
     stack = stack_name(app.name, app.stage)
     try:
+        check_tables_free(cloud, app, stack)
         bucket = code_bucket(cloud, bucket or (settings.get("deploy") or {}).get("bucket"), out)
         zip_path = build_artifact(root, dict(settings), echo=out)
         key = upload_code(cloud, bucket, app.name, zip_path, out)
