@@ -183,3 +183,19 @@ def test_a_browser_posts_json_across_origins(api_app, tmp_path):
         # The same page from an origin the app does not list: the browser refuses the answer.
         refused = browse(f"{page}/", tmp_path / "profile2")
         assert refused.startswith("failed: TypeError"), refused
+
+
+def test_a_handler_can_remove_or_replace_the_cors_header(controller):
+    def put_handler(**kwargs):
+        return {"statusCode": 200, "body": {}, "headers": {"Access-Control-Allow-Origin": None}}
+
+    def delete_handler(**kwargs):
+        return {"statusCode": 200, "body": {}, "headers": {"Access-Control-Allow-Origin": "https://mine.example"}}
+
+    for function, method in ((put_handler, "put"), (delete_handler, "delete")):
+        function.__module__ = "app.functions.cors_probe.handler"
+        getattr(lambda_proxy, method)(function)
+    removed = lambda_proxy.dispatch(controller, load("rest_v1", "PUT", body=None))["headers"]
+    assert "Access-Control-Allow-Origin" not in removed
+    replaced = lambda_proxy.dispatch(controller, load("rest_v1", "DELETE", body=None))["headers"]
+    assert replaced["Access-Control-Allow-Origin"] == "https://mine.example"

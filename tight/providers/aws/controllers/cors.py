@@ -116,7 +116,8 @@ def decorate(response: Response, request) -> None:
     """Add the CORS headers of an actual (non-preflight) response to ``request``, unless the handler
     set its own."""
     policy = _settings
-    if policy is None or response.has("Access-Control-Allow-Origin"):
+    if policy is None or response.has("Access-Control-Allow-Origin") or \
+            response.was_removed("Access-Control-Allow-Origin"):
         return
     if policy.origins == (ANY,) and not policy.credentials and not policy.expose_headers:
         response.set("Access-Control-Allow-Origin", ANY)  # the default: no need to read the request

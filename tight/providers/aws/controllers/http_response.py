@@ -60,7 +60,7 @@ def dumps(value: Any) -> str:
 class Response:
     """A response on its way out: status, ordered headers (name -> values), cookies, body."""
 
-    __slots__ = ("base64", "body", "cookies", "description", "headers", "status")
+    __slots__ = ("base64", "body", "cookies", "description", "headers", "removed", "status")
 
     def __init__(self, status: int, body: str = "", base64_encoded: bool = False):
         self.status = status
@@ -69,15 +69,20 @@ class Response:
         self.body = body
         self.base64 = base64_encoded
         self.description: str | None = None
+        self.removed: set[str] = set()  # lower-case names the handler removed (a None value)
 
     def has(self, name: str) -> bool:
         return name.lower() in self.headers
+
+    def was_removed(self, name: str) -> bool:
+        return name.lower() in self.removed
 
     def set(self, name: str, value: Any) -> None:
         """Set header ``name`` (a list gives several values; None removes it)."""
         key = name.lower()
         if value is None:
             self.headers.pop(key, None)
+            self.removed.add(key)
         elif key == "set-cookie":
             self.cookies.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
         else:
