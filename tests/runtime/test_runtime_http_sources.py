@@ -267,3 +267,32 @@ def test_bad_bodies_are_400_or_text(app_index, body, content_type, status):
     elif content_type:
         set_header(event, "Content-Type", content_type)
     assert app_index.echo(event, None)["statusCode"] == status
+
+
+def test_headers_are_case_insensitive_and_keep_every_value():
+    from tight.providers.aws.events.http import Headers
+
+    headers = Headers({"Content-Type": "text/plain", "X-Dup": "b"}, {"Content-Type": ["text/plain"], "X-Dup": ["a", "b"]})
+    assert headers["content-type"] == headers.get("CONTENT-TYPE") == "text/plain"
+    assert "x-dup" in headers and "missing" not in headers and headers.get("missing", "d") == "d"
+    assert headers.get_all("x-DUP") == ["a", "b"] and headers.get_all("content-type") == ["text/plain"]
+    assert sorted(headers) == ["Content-Type", "X-Dup"] and len(headers) == 2
+    alb_multi = Headers(None, {"cookie": ["a=1", "b=2"]})
+    assert alb_multi["Cookie"] == "a=1" and alb_multi.get_all("COOKIE") == ["a=1", "b=2"]
+
+
+@pytest.mark.parametrize("content_type, body, encoded, expected", [
+    ("text/csv", "YSxiCjEsMg==", True, "a,b\n1,2"),
+    ("image/png", "iVBORw==", True, b"\x89PNG"),
+    ("application/x-www-form-urlencoded", "a=1&b=2", False, "a=1&b=2"),
+    ("application/vnd.api+json; charset=utf-8", '{"data": []}', False, {"data": []}),
+    (None, "WzEsIDJd", True, [1, 2]),
+    (None, "[1, 2", False, "[1, 2"),
+])
+def test_body_decoding_rules(content_type, body, encoded, expected):
+    from tight.providers.aws.events.http import Request
+
+    event = load("function_url", body=body, isBase64Encoded=encoded)
+    if content_type:
+        event["headers"]["content-type"] = content_type
+    assert Request(event).body == expected
