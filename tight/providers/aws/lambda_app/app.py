@@ -118,8 +118,7 @@ def load(module: ModuleType, name: str) -> Callable[[Any, Any], Any]:
         variable = exc.args[0] if exc.args else None
         if not isinstance(variable, str) or variable in os.environ:
             raise
-        _log().error(MISSING_ENV.format(name=variable, controller=name))
-        entry = unavailable(name, variable)
+        entry = unavailable(name, variable)  # logs its one line per invocation
     else:
         entry = entry_point(name)
     setattr(module, name, entry)
