@@ -372,7 +372,7 @@ def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, a
     assert count == 2 and polls == [2, 2]
 
 
-def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws, tight_aws):
+def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws, tight_aws, moto_endpoint):
     for n in range(24):
         folder = app_copy / "app" / "functions" / f"worker{n:02d}"
         folder.mkdir()
@@ -382,6 +382,15 @@ def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws,
     assert missing.returncode == 1
     assert missing.stderr.strip().endswith("S3 bucket no-such-artifacts does not exist: create it, or leave out "
                                            "--bucket and deploy.bucket so tight creates its own.")
+    import boto3
+
+    boto3.client("s3", region_name="eu-north-1", endpoint_url=moto_endpoint, aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(
+        Bucket="far-artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+    far = tight_aws("deploy", "--stage", "big", "--bucket", "far-artifacts", cwd=app_copy)
+    assert far.returncode == 1
+    assert far.stderr.strip() == (f"S3 bucket far-artifacts is in eu-north-1, but the stack goes to {REGION}: "
+                                  f"Lambda reads code only from its own region; choose a bucket in {REGION}.")
     aws("s3").create_bucket(Bucket="my-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
     result = tight_aws("deploy", "--stage", "big", "--bucket", "my-artifacts", cwd=app_copy)
     assert result.returncode == 0, result.stderr

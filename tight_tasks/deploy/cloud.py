@@ -128,8 +128,10 @@ class Cloud:
         return self._account
 
     def bucket_exists(self, bucket: str) -> bool:
+        """Whether ``bucket`` exists (and is ours); one in another region is an error: Lambda reads code
+        only from a bucket in its own region."""
         try:
-            self.call("s3", "head_bucket", Bucket=bucket)
+            answer = self.call("s3", "head_bucket", Bucket=bucket)
         except CloudError as exc:
             if exc.code in ("404", "NoSuchBucket", "NotFound"):
                 return False
@@ -137,6 +139,11 @@ class Cloud:
                 raise CloudError(f"S3 bucket {bucket} belongs to another account or denies access: "
                                  "choose another with --bucket or deploy.bucket in tight.yml.", exc.code) from None
             raise
+        region = answer.get("BucketRegion") or answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get(
+            "x-amz-bucket-region")
+        if region and region != self.region:
+            raise CloudError(f"S3 bucket {bucket} is in {region}, but the stack goes to {self.region}: Lambda reads "
+                             f"code only from its own region; choose a bucket in {self.region}.")
         return True
 
     def create_bucket(self, bucket: str) -> None:
