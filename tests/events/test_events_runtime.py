@@ -225,3 +225,25 @@ def test_one_controller_one_source():
     tick.__module__ = "app.functions.mixed.handler"
     with pytest.raises(registry.SourceConflict):
         schedule_event.handler(tick)
+
+
+def test_two_handlers_in_one_function_are_refused_a_reloaded_one_is_not():
+    def first(body):
+        return 1
+
+    def second(body):
+        return 2
+
+    as_handler_of("twice", sqs_event.message, first)
+    second.__module__ = first.__module__
+    with pytest.raises(registry.SourceConflict, match="two sqs handlers"):
+        sqs_event.message(second)
+    assert sqs_event.handler_of("twice") is first
+
+    def first_again(body):  # the same function, its module imported again
+        return 3
+
+    first_again.__qualname__ = first.__qualname__
+    first_again.__module__ = first.__module__
+    sqs_event.message(first_again)
+    assert sqs_event.handler_of("twice") is first_again

@@ -36,6 +36,11 @@ def decorator(source: str, handlers: dict[str, Handler], dispatch: Callable[[str
 
     def register(function: Handler) -> Handler:
         controller = registry.controller_name(function.__module__)
+        known = handlers.get(controller)
+        if known is not None and _name(known) != _name(function):
+            raise registry.SourceConflict(
+                f"app/functions/{controller} has two {source} handlers ({_name(known)} and {_name(function)}): "
+                "a function has one; call one from the other")
         registry.register(controller, source, dispatch)
         handlers[controller] = function
         return function
@@ -43,6 +48,10 @@ def decorator(source: str, handlers: dict[str, Handler], dispatch: Callable[[str
     register.__name__ = register.__qualname__ = name
     register.__doc__ = f"Register the decorated function as its controller's {source} handler."
     return register
+
+
+def _name(function: Handler) -> str:
+    return getattr(function, "__qualname__", None) or repr(function)
 
 
 def accepted(function: Handler) -> frozenset[str] | None:
