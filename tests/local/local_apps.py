@@ -95,6 +95,18 @@ HANDLERS = {
                 return {"statusCode": 404, "body": {"missing": path_parameters["id"]}}
             return {"statusCode": 200, "body": {"id": account.id, "owner": account.owner}}
         ''',
+    # Takes longer than its 1 s timeout (tight.yml).
+    "slow": '''\
+        import time
+
+        import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
+
+
+        @lambda_proxy.get
+        def get_handler():
+            time.sleep(1.2)
+            return {"statusCode": 200, "body": "late"}
+        ''',
     "version": '''\
         import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
 
@@ -139,6 +151,8 @@ functions:
     memory: 512
   lookup:
     path: /accounts/{id}
+  slow:
+    timeout: 1
 '''
 
 

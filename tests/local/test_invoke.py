@@ -91,7 +91,7 @@ def one_line(result, *words):
 
 
 def test_unknown_function_lists_the_existing_ones(app_dir):
-    one_line(invoke(app_dir, "nope"), "'nope'", "accounts, broken, echo, files, lookup, version")
+    one_line(invoke(app_dir, "nope"), "'nope'", "accounts, broken, echo, files, lookup, slow, version")
 
 
 def test_missing_or_invalid_event_file(app_dir, tmp_path):

@@ -187,6 +187,14 @@ def test_a_crashed_function_is_a_502_with_the_reason_on_the_console(served):
     assert requests.get(f"{base}/echo").status_code == 200  # the server lives on
 
 
+def test_running_past_the_functions_timeout_is_a_502(served):
+    _, base, server = served
+    response = requests.get(f"{base}/slow")
+    assert response.status_code == 502
+    line = server.wait_for_line("502 for GET /slow: slow: ran ")
+    assert "past its 1 s timeout (functions.slow.timeout): Lambda would have stopped it" in line
+
+
 def test_handlers_write_and_read_the_embedded_database(served):
     _, base, _ = served
     saved = requests.post(f"{base}/accounts", json={"id": "a1", "owner": "ann"})
@@ -273,17 +281,20 @@ def test_ctrl_c_exits_0_stops_the_database_and_frees_the_port(app_dir):
         requests.get(endpoint, timeout=5)
 
 
-def test_no_db_uses_the_shells_endpoint(app_dir):
+def test_no_db_and_defaults_from_the_local_section(tmp_path):
     from conftest import clean_env
 
+    root = make_app(tmp_path / "shop")
     port = free_port()
-    server = Server(app_dir, "--port", str(port), "--no-db", "--no-reload",
-                    env=clean_env(AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:9"))
+    with (root / "tight.yml").open("a", encoding="utf-8") as config:
+        config.write(f"local:\n  port: {port}\n  payload: 2.0\n  reload: false\n")
+    server = Server(root, "--no-db", env=clean_env(AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:9"))
     try:
         server.wait_ready()
         assert "with DynamoDB at http://127.0.0.1:9" in server.output()
-        assert "(no reload)" in server.output()
-        assert requests.get(f"http://127.0.0.1:{port}/echo").status_code == 200
+        assert "(payload 2.0, stage dev)" in server.output()
+        assert f"Listening on http://127.0.0.1:{port} (no reload)" in server.output()
+        assert event_of(requests.get(f"http://127.0.0.1:{port}/echo"))["version"] == "2.0"
         assert server.interrupt() == 0
     finally:
         server.kill()

@@ -178,10 +178,16 @@ class LocalApp:
             if not callable(handler):
                 raise AppError(f"app_index has no function {function!r} (functions: {', '.join(self.names)})")
             settings = self.settings.get(function, {})
-            request_id = _request_id(event)
-            context = gateway.LambdaContext(function, settings.get("memory", 256), settings.get("timeout", 30),
-                                            request_id, os.environ.get("AWS_REGION") or "us-east-1")
-            return handler(event, context)
+            timeout = settings.get("timeout", 30)
+            context = gateway.LambdaContext(function, settings.get("memory", 256), timeout, _request_id(event),
+                                            os.environ.get("AWS_REGION") or "us-east-1")
+            started = time.perf_counter()
+            result = handler(event, context)
+            took = time.perf_counter() - started
+            if took > timeout:  # not stopped here (a debugger may be attached), but reported as AWS would fail it
+                raise AppError(f"ran {took:.1f} s, past its {timeout} s timeout (functions.{function}.timeout): "
+                               "Lambda would have stopped it")
+            return result
 
     def handle(self, request: gateway.Request) -> tuple[gateway.HttpResponse, str | None]:
         """Answer one HTTP request: ``(response, function name or None)``."""
