@@ -203,8 +203,7 @@ def test_status_shows_stack_api_functions_and_tables(deployed, deploy_app, aws, 
     result = tight_aws("deploy.status", "--stage", "test", cwd=deploy_app)
     assert result.returncode == 0, result.stderr
     api_id = stack_resources(aws, "shop-test")["Api"]["PhysicalResourceId"]
-    assert result.stdout.startswith("Stack shop-test: CREATE_COMPLETE") or "Stack shop-test: UPDATE_COMPLETE" \
-        in result.stdout
+    assert result.stdout.startswith(f"Stack shop-test: CREATE_COMPLETE ({REGION})")
     assert f"API: https://{api_id}.execute-api.{REGION}.amazonaws.com/test/" in result.stdout
     sha = zip_sha256(deploy_app).hex()
     for name in ("hello", "users"):
@@ -430,3 +429,16 @@ def test_ctrl_c_while_following_says_the_stack_carries_on(app_copy, aws, in_moto
     assert caught.value.message == ("Stopped watching: CloudFormation carries on with shop-ctrlc; "
                                     "`tight deploy.status --stage ctrlc` shows where it is.")
     assert aws("lambda").get_function_configuration(FunctionName="shop-ctrlc-hello")["Handler"] == "app_index.hello"
+
+
+def test_region_option_and_deploy_section_of_tight_yml(deployed, deploy_app, app_copy, moto_endpoint):
+    env = {k: v for k, v in aws_env(moto_endpoint).items() if k != "AWS_REGION"}
+    status = run_tight("deploy.status", "--stage", "test", "--region", REGION, cwd=deploy_app, env=env)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith(f"Stack shop-test: CREATE_COMPLETE ({REGION})")
+    # deploy.stage and deploy.region from tight.yml
+    with open(app_copy / "tight.yml", "a", encoding="utf-8") as handle:
+        handle.write(f"deploy:\n  stage: test\n  region: {REGION}\n")
+    from_yml = run_tight("deploy.status", cwd=app_copy, env=env)
+    assert from_yml.returncode == 0, from_yml.stderr
+    assert from_yml.stdout.startswith("Stack shop-test: ")
