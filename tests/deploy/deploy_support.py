@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,3 @@ def cfn_lint(path: Path) -> subprocess.CompletedProcess:
     lint = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
     return subprocess.run([lint, "--format", "parseable", str(path)], capture_output=True, text=True,
                           timeout=120, check=False)
-
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip()
