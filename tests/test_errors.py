@@ -105,14 +105,20 @@ def test_files_that_are_not_utf8_are_one_line(app, file, task):
     assert snapshot(app) == before
 
 
-@pytest.mark.parametrize("line, words", [
-    ("dynamo: 5", "'dynamo' must be a mapping"), ("pip: [1]", "'pip' must be a mapping"),
-    ("generate: 5", "'generate' must be a mapping"), ("dynamo:\n  port: [8000]", "'dynamo.port' must be a single"),
-    ("name: [a, b]", "'name' must be text"), ("vendor_dir: 5", "'vendor_dir' must be text"),
-    ("runtime: {a: 1}", "'runtime' must be text"), ("name: ../../evil", "name '../../evil' must be"),
-    ("name: a b", "name 'a b' must be"), ("name: " + "n" * 65, "at most 64"),
+@pytest.mark.parametrize("line, words, task", [
+    # each section with a task of its own collection (where invoke's merge would raise AmbiguousMergeError)
+    ("dynamo: 5", "'dynamo' must be a mapping", "dynamo.generateschema"),
+    ("pip: [1]", "'pip' must be a mapping", "pip.install six"),
+    ("generate: 5", "'generate' must be a mapping", "generate.model x"),
+    ("local: yes", "'local' must be a mapping", "env.show"),
+    ("dynamo:\n  port: [8000]", "'dynamo.port' must be a single", "dynamo.generateschema"),
+    ("name: [a, b]", "'name' must be text", "generate.model x"),
+    ("vendor_dir: 5", "'vendor_dir' must be text", "pip.install six"),
+    ("runtime: {a: 1}", "'runtime' must be text", "generate.model x"),
+    ("name: ../../evil", "name '../../evil' must be", "generate.env"),
+    ("name: a b", "name 'a b' must be", "dynamo.generateschema"),
+    ("name: " + "n" * 65, "at most 64", "generate.env"),
 ])
-@pytest.mark.parametrize("task", ["dynamo.generateschema", "generate.model x", "pip.install six"])
 def test_tight_yml_of_the_wrong_shape_is_one_line(app, line, words, task):
     with (app / "tight.yml").open("a") as handle:
         handle.write(line + "\n")
