@@ -377,3 +377,22 @@ def test_a_yaml_bomb_in_a_config_file_is_one_line_not_a_hang(app, tmp_path, wher
         handle.write(billion_laughs())
     result = run_tight("dynamo.generateschema", cwd=app, env=clean_env(HOME=str(home)), timeout=60)
     assert_one_line(result, 1, target.name, "expand to more than")
+
+
+def test_deploy_and_the_artifact_read_env_files_by_the_same_rules(tmp_path):
+    """What goes to Lambda (stack environment, tight_env.json) passes the checks env.show applies."""
+    from invoke.exceptions import Exit
+
+    from tight_tasks.artifact_rules import app_env_json
+    from tight_tasks.deploy.inputs import stage_environment
+
+    (tmp_path / "env.dist.yml").write_text('STAGE: dev\nA: "x\\0y"\n')
+    with pytest.raises(Exit) as info:
+        stage_environment(tmp_path, "svc", "prod")
+    assert "A contains a NUL character" in info.value.message
+    (tmp_path / "env.dist.yml").write_text("STAGE: dev\nA: [1, 2]\n")
+    with pytest.raises(Exit) as info:
+        app_env_json(tmp_path, "svc", include_env=False)
+    assert "A is a list" in info.value.message
+    (tmp_path / "env.dist.yml").write_text("STAGE: dev\nA: '0123'\n")
+    assert stage_environment(tmp_path, "svc", "prod")["A"] == "0123"

@@ -82,7 +82,7 @@ def app_env_json(root: Path, app_name: str, include_env: bool) -> bytes:
     names = (core_env.ENV_DIST, ENV_FILE) if include_env else (core_env.ENV_DIST,)
     for name in names:
         try:
-            mapping = core_env.read_mapping(root / name)
+            mapping = core_env.read_env_file(root / name)
         except (core_env.EnvFileError, UnicodeDecodeError) as exc:
             raise fail(f"{exc}; fix the file and retry (no zip written).") from None
         values.update({key: _json_value(value) for key, value in mapping.items()})

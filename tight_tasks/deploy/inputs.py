@@ -48,10 +48,10 @@ def check_name(settings: Mapping[str, Any]) -> str:
 
 def stage_environment(root: Path, name: str, stage: str) -> dict[str, str]:
     """env.dist.yml < env.<stage>.yml, plus NAME and STAGE, as the strings Lambda gets."""
-    from tight.core.env import ENV_DIST, EnvFileError, as_environ, read_mapping
+    from tight.core.env import ENV_DIST, EnvFileError, as_environ, read_env_file
 
     try:
-        values = {**read_mapping(root / ENV_DIST), **read_mapping(root / f"env.{stage}.yml")}
+        values = {**read_env_file(root / ENV_DIST), **read_env_file(root / f"env.{stage}.yml")}
     except EnvFileError as exc:
         raise fail(f"{exc}; fix the file and retry.") from None
     values.update(NAME=name, STAGE=stage)
