@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -46,17 +45,6 @@ def client(endpoint: str, region_name: str | None = None):
     session = boto3.session.Session(region_name=region_name or region(), **DUMMY_CREDENTIALS)
     return session.client("dynamodb", endpoint_url=endpoint,
                           config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30))
-
-
-def port_free(host: str, port: int) -> bool:
-    """True when ``host:port`` can be bound now."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 class DynamoDBError(RuntimeError):
