@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from conftest import clean_env
@@ -192,3 +193,16 @@ def test_missing_variable_is_one_log_line_and_a_500_for_that_function_only(tmp_p
     assert "Traceback" not in stderr and "KeyError" not in stderr
     lines = [line for line in stderr.splitlines() if "NAME is not set" in line]
     assert len(lines) == 2  # one line per invocation, no traceback
+
+
+def test_a_queue_batch_for_a_function_with_no_handler_fails_so_it_is_retried(tmp_path, isolated, caplog):
+    # A handler module that registers nothing must not answer an SQS batch with an HTTP 405:
+    # Lambda would count the batch as handled and delete its messages.
+    root = make_app(tmp_path / "svc", functions={"worker": "VALUE = 1\n"})
+    sys.path.insert(0, str(root))
+    app_index = importlib.import_module("app_index")
+    batch = json.loads((Path(__file__).parents[1] / "events" / "sqs.json").read_text())
+    with pytest.raises(RuntimeError, match="registers no handler"):
+        app_index.worker(batch, None)
+    assert "app/functions/worker/handler.py registers no handler" in caplog.text
+    assert app_index.worker({"httpMethod": "GET"}, None)["statusCode"] == 405

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 FUNCTIONS_PACKAGE = "app.functions"
+NO_HANDLER = (
+    "app/functions/{controller}/handler.py registers no handler for this event: decorate one "
+    "(e.g. @sqs_event.message or @lambda_proxy.get); the invocation fails so the event is retried"
+)
 MISSING_ENV = ("Environment variable {name} is not set: app/functions/{controller} cannot start. "
                "Set it in the function's configuration, or in env.dist.yml and package again")
 
@@ -61,6 +65,12 @@ def entry_point(controller: str) -> Callable[[Any, Any], Any]:
     def handler(event, context=None):
         dispatch = registry.dispatcher(controller)
         if dispatch is None:
+            if not _is_http(event):
+                # An SQS/S3/stream batch answered "405" would count as handled and be deleted:
+                # fail the invocation so Lambda retries it (and the log says why).
+                message = NO_HANDLER.format(controller=controller)
+                _log().error(message)
+                raise RuntimeError(message)
             from tight.providers.aws.controllers import lambda_proxy_event
 
             dispatch = lambda_proxy_event.dispatch
