@@ -111,8 +111,12 @@ def test_app_tasks_py_composes_tight(tight, app_dir):
     inv = [sys.executable, "-c", "import sys; from invoke.main import program; sys.argv[0] = 'inv'; program.run()"]
     listing = subprocess.run([*inv, "--list"], cwd=app_dir, capture_output=True, text=True, env=clean_env(), check=False)
     assert listing.returncode == 0, listing.stderr
-    for name in ("generate.function", "pip.install", "dynamo.rundb", "env.show", "deploy.template", "test", "runtime"):
+    for name in ("generate.function", "pip.install", "dynamo.rundb", "env.show", "local.serve", "local.invoke",
+                 "deploy.template", "test", "runtime"):
         assert name in listing.stdout
+    invoked = subprocess.run([*inv, "local.invoke", "nope", "--no-db"], cwd=app_dir, capture_output=True,
+                             text=True, env=clean_env(), check=False)
+    assert (invoked.returncode, invoked.stderr) == (1, "No function 'nope' in app/functions (functions: none).\n")
     shown = subprocess.run([*inv, "runtime"], cwd=app_dir / "app", capture_output=True, text=True, env=clean_env(), check=False)
     assert shown.stdout.strip() == "runtime=python3.13", shown.stderr
     env = subprocess.run([*inv, "generate.env"], cwd=app_dir, capture_output=True, text=True, env=clean_env(), check=False)
