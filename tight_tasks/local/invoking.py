@@ -17,20 +17,43 @@ from ..console import say
 from .environment import app_environment
 from .runner import AppError, LocalApp
 
+#: Lambda's limit on a synchronous invocation's payload (bytes): a bigger event never reaches a function.
+EVENT_LIMIT = 6 * 1024 * 1024
 
-def read_event(source: str, stdin: IO[str] | None = None) -> Any:
-    """The JSON event in file ``source`` (``-``: stdin); one-line errors when missing or invalid."""
+
+def _read_limited(source: str, stdin: IO[str] | None) -> str:
+    """At most :data:`EVENT_LIMIT` (+1) bytes of ``source``; a directory, device or FIFO is an OSError."""
+    if source == "-":
+        stream = stdin or sys.stdin
+        raw = stream.buffer.read(EVENT_LIMIT + 1) if hasattr(stream, "buffer") else stream.read(EVENT_LIMIT + 1)
+    else:
+        path = Path(source)
+        if path.exists() and not path.is_file():
+            raise IsADirectoryError(21, "Is a directory" if path.is_dir() else "not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(EVENT_LIMIT + 1)
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if len(data) > EVENT_LIMIT:
+        raise ValueError(f"over Lambda's {EVENT_LIMIT:,}-byte invocation payload limit")
+    return data.decode("utf-8")
+
+
+def read_event(source: str, stdin: IO[str] | None = None) -> dict[str, Any]:
+    """The JSON event (an object) in file ``source`` (``-``: stdin); one-line errors when missing or invalid."""
     where = "stdin" if source == "-" else source
     try:
-        text = (stdin or sys.stdin).read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        text = _read_limited(source, stdin)
     except FileNotFoundError:
         raise fail(f"--event {source}: no such file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"--event {source}: cannot read it ({getattr(exc, 'strerror', None) or exc}).") from None
+    except (OSError, ValueError) as exc:
+        raise fail(f"--event {where}: cannot read it ({getattr(exc, 'strerror', None) or exc}).") from None
     try:
-        return json.loads(text)
+        event = json.loads(text)
     except ValueError as exc:
         raise fail(f"--event {where}: invalid JSON ({exc}).") from None
+    if not isinstance(event, dict):
+        raise fail(f"--event {where}: an event is a JSON object ({{...}}), got {type(event).__name__}.")
+    return event
 
 
 def parse_headers(values: list[str] | None) -> tuple[tuple[str, str], ...]:

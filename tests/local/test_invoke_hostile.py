@@ -1,0 +1,74 @@
+"""local.invoke with hostile --event sources: each refused in one line, exit 1, no traceback, nothing run."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import clean_env
+from local_apps import make_app
+
+
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory):
+    return make_app(tmp_path_factory.mktemp("invoke-hostile") / "shop")
+
+
+def invoke(app_dir, *args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "tight_tasks", "local.invoke", "echo", *args, "--no-db"],
+                          cwd=app_dir, stdin=stdin, capture_output=True, timeout=120, check=False, env=clean_env())
+
+
+def refused(result, *words):
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1, (result.stdout, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert result.stdout == b""  # the function never ran: nothing printed
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize("event, kind", [([{"httpMethod": "GET"}], "list"), ("GET", "str"), (None, "NoneType"),
+                                         (42, "int")])
+def test_an_event_that_is_not_an_object(app_dir, tmp_path, event, kind):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    refused(invoke(app_dir, "--event", str(path)), "JSON object", kind)
+
+
+def test_a_device_a_fifo_and_a_directory(app_dir, tmp_path):
+    refused(invoke(app_dir, "--event", "/dev/zero"), "/dev/zero", "not a regular file")  # read forever before
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    refused(invoke(app_dir, "--event", str(fifo)), "not a regular file")  # blocked forever before
+    refused(invoke(app_dir, "--event", str(tmp_path)), "Is a directory")
+
+
+def test_over_lambdas_payload_limit_from_a_file_and_from_stdin(app_dir, tmp_path):
+    big = tmp_path / "big.json"
+    with big.open("w", encoding="utf-8") as handle:  # 100 MB: read whole into memory before
+        handle.write('{"body": "')
+        chunk = "x" * (1024 * 1024)
+        for _ in range(100):
+            handle.write(chunk)
+        handle.write('"}')
+    refused(invoke(app_dir, "--event", str(big)), "6,291,456-byte")
+    with open("/dev/zero", "rb") as zero:
+        refused(invoke(app_dir, "--event", "-", stdin=zero), "stdin", "6,291,456-byte")
+
+
+def test_binary_file(app_dir, tmp_path):
+    path = tmp_path / "event.bin"
+    path.write_bytes(bytes(range(256)) * 8)
+    refused(invoke(app_dir, "--event", str(path)), "cannot read it")
+
+
+def test_an_event_just_under_the_limit_still_runs(app_dir, tmp_path):
+    path = tmp_path / "event.json"
+    event = {"httpMethod": "POST", "path": "/echo", "resource": "/echo", "body": "y" * (5 * 1024 * 1024)}
+    path.write_text(json.dumps(event), encoding="utf-8")
+    result = invoke(app_dir, "--event", str(path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["statusCode"] == 201  # the echo app answers a POST with 201
