@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import REPO, clean_env, find_python
+from conftest import REPO, clean_env, find_python, make_venv
 
 from tight.core.local_dynamodb import embedded_dynamodb
 from tight.providers.aws.clients import dynamo_db
@@ -221,10 +221,7 @@ def flywheel_python(tmp_path_factory):
             if python is None:
                 pytest.skip(f"Python {version} is not installed on this machine")
             target = tmp_path_factory.mktemp(f"flywheel{version}")
-            subprocess.run([python, "-m", "venv", str(target)], check=True)
-            installed = subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "-q",
-                                        "--disable-pip-version-check", "flywheel==0.5.4", "boto3"],
-                                       capture_output=True, text=True, check=False)
+            installed = make_venv(python, target, "flywheel==0.5.4", "boto3")
             if installed.returncode != 0:  # no package index reachable: nothing to test with
                 pytest.skip(f"cannot install flywheel for Python {version}: {installed.stderr.strip()[-300:]}")
             made[version] = str(target / "bin" / "python")
