@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
 import socket
 import time
@@ -219,6 +220,30 @@ def test_editing_a_handler_changes_the_next_response_and_keeps_the_database(serv
     assert body == {"version": f"two-{payload}"}
     server.wait_for_line("Reloading: app/functions/version/handler.py changed.")
     assert requests.get(f"{base}/accounts/kept").json() == {"id": "kept", "owner": "bo"}
+
+
+def test_a_same_size_edit_in_the_same_second_is_not_hidden_by_the_bytecode_cache(served):
+    """Python trusts a .pyc whose source has the same size and whole-second mtime (one left by a test run)."""
+    import py_compile
+
+    _, base, _ = served
+    handler = server_root(served) / "app" / "functions" / "files" / "handler.py"
+    url = f"{base}/files/x"
+    assert requests.get(url).headers["Content-Type"] == "image/png"
+    py_compile.compile(str(handler), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    before = handler.stat()
+    handler.write_text(handler.read_text(encoding="utf-8").replace("image/png", "image/gif"), encoding="utf-8")
+    assert handler.stat().st_size == before.st_size
+    second = before.st_mtime_ns // 1_000_000_000 * 1_000_000_000
+    os.utime(handler, ns=(before.st_atime_ns, second + (before.st_mtime_ns + 1) % 1_000_000_000))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and requests.get(url).headers["Content-Type"] == "image/png":
+        time.sleep(0.05)
+    assert requests.get(url).headers["Content-Type"] == "image/gif"
+
+
+def server_root(served):
+    return served[2].root
 
 
 def test_a_syntax_error_is_a_502_until_fixed(served):

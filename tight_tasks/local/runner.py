@@ -63,6 +63,25 @@ def changed_files(before: dict[str, tuple[int, int]], after: dict[str, tuple[int
     return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
 
 
+def recompile(paths: list[str]) -> None:
+    """Rewrite the bytecode cache of changed sources with a hash check.
+
+    Python trusts a ``.pyc`` whose recorded mtime (whole seconds) and size match
+    the source: an edit in the same second that keeps the size would run the old
+    code. A hash-checked ``.pyc`` is only used for the exact source it came from.
+    Only caches that exist are rewritten (``PYTHONDONTWRITEBYTECODE`` is respected).
+    """
+    import importlib.util
+    import py_compile
+
+    for path in paths:
+        if path.endswith(".py") and os.path.isfile(path) and os.path.isfile(importlib.util.cache_from_source(path)):
+            try:
+                py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            except (py_compile.PyCompileError, OSError, ValueError):
+                pass  # the import reports a syntax error; an unwritable cache just is not used
+
+
 def purge_modules() -> None:
     for name in list(sys.modules):
         if any(name == top or name.startswith(top + ".") for top in PURGED):
@@ -94,6 +113,7 @@ class LocalApp:
         self.table = RouteTable([])
         self.stale = False
         self._files = snapshot(self.root)
+        self._changed: set[str] = set()
 
     # -- loading ---------------------------------------------------------------------
     def configure(self) -> None:
@@ -146,6 +166,8 @@ class LocalApp:
         changed = changed_files(self._files, current)
         self._files = current
         if changed:
+            with self.lock:
+                self._changed.update(changed)
             self.stale = True
         return changed
 
@@ -157,6 +179,8 @@ class LocalApp:
                 self.configure()
             except AppError as exc:
                 warn(f"{exc} (keeping the previous routes)")
+            changed, self._changed = sorted(self._changed), set()
+            recompile(changed)
             self.load()
 
     # -- calling ---------------------------------------------------------------------
