@@ -113,7 +113,19 @@ def test_delete_keeps_the_bucket_and_says_so(deployed_events, events_app, aws, t
     aws("s3").put_object(Bucket="events-gone-thumbs-uploads", Key="uploads/a.jpg", Body=b"x")
     result = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=events_app)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Kept 1 bucket with their objects (DeletionPolicy: Retain): events-gone-thumbs-uploads" in result.stdout
+    assert "Kept 1 bucket with its objects (DeletionPolicy: Retain): events-gone-thumbs-uploads" in result.stdout
     assert "aws s3 rb --region eu-west-1 --force s3://events-gone-thumbs-uploads" in result.stdout
     assert aws("s3").get_object(Bucket="events-gone-thumbs-uploads", Key="uploads/a.jpg")["Body"].read() == b"x"
     assert aws("sqs").list_queues(QueueNamePrefix="events-gone").get("QueueUrls", []) == []
+    # deploying the stage again: once the kept table is gone, the kept bucket is in the way, and the deploy
+    # stops before anything is built, uploaded or planned (CloudFormation would fail on BucketAlreadyExists)
+    aws("dynamodb").delete_table(TableName="events-gone-accounts")
+    again = tight_aws("deploy", "--stage", "gone", "--yes", cwd=events_app)
+    assert (again.returncode, again.stdout) == (1, "")
+    assert again.stderr == (
+        "S3 bucket events-gone-thumbs-uploads already exists but is not part of stack events-gone (deploy.delete "
+        "keeps the buckets of s3 functions), so CloudFormation cannot create it: delete it if its objects can go "
+        "(aws s3 rb --region eu-west-1 --force s3://events-gone-thumbs-uploads), or change "
+        "functions.thumbs.bucket in tight.yml.\n")
+    assert "events-gone" not in {s["StackName"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
+                                 if s["StackStatus"] != "DELETE_COMPLETE"}

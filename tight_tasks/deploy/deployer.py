@@ -128,8 +128,8 @@ def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -
 
 
 def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
-    """Refuse to deploy a table that exists outside the stack (CloudFormation would fail half-way):
-    typically one a ``deploy.delete`` kept."""
+    """Refuse to deploy a table or an ``s3`` function's bucket that exists outside the stack (CloudFormation
+    would fail half-way): typically one a ``deploy.delete`` kept."""
     existing = cloud.stack(stack)
     owned = {r.get("PhysicalResourceId") for r in cloud.stack_resources(existing["StackId"])} if existing else set()
     for spec in app.tables:
@@ -139,6 +139,41 @@ def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
                 f"Table {table} already exists but is not part of stack {stack} (deploy.delete keeps tables), so "
                 f"CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
                 f"--region {cloud.region} --table-name {table}), or give the model another table name.")
+    for bucket, function in app_buckets(app).items():
+        if bucket not in owned:
+            check_bucket_free(cloud, bucket, function, stack)
+
+
+def app_buckets(app: App) -> dict[str, str]:
+    """The bucket of every ``s3`` function -> the first function naming it."""
+    from .event_sources import bucket_name
+
+    buckets: dict[str, str] = {}
+    for name, settings in sorted(app.functions.items()):
+        if settings.get("type") == "s3" and settings.get("bucket"):
+            buckets.setdefault(bucket_name(app, str(settings["bucket"])), name)
+    return buckets
+
+
+def check_bucket_free(cloud: Cloud, bucket: str, function: str, stack: str) -> None:
+    try:
+        cloud.call("s3", "head_bucket", Bucket=bucket)
+    except CloudError as exc:
+        if exc.code in ("404", "NoSuchBucket", "NotFound"):
+            return
+        if exc.code in ("403", "AccessDenied"):
+            raise CloudError(f"S3 bucket {bucket} (functions.{function}.bucket) belongs to another AWS account: "
+                             f"bucket names are global, so change functions.{function}.bucket in tight.yml.",
+                             exc.code) from None
+        raise
+    raise CloudError(
+        f"S3 bucket {bucket} already exists but is not part of stack {stack} (deploy.delete keeps the buckets of "
+        f"s3 functions), so CloudFormation cannot create it: delete it if its objects can go (aws s3 rb --region "
+        f"{cloud.region} --force s3://{bucket}), or change functions.{function}.bucket in tight.yml.")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def discard(cloud: Cloud, plan: changeset.Plan) -> None:
@@ -223,11 +258,11 @@ def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
         raise fail(changeset.failure_block(stack, status, events, what="Deleting"))
     out(f"Deleted stack {stack} ({cloud.region}).")
     if tables:
-        out(f"Kept {len(tables)} table{'s' if len(tables) != 1 else ''} with their data (DeletionPolicy: Retain): "
-            f"{', '.join(tables)}")
+        out(f"Kept {plural(len(tables), 'table')} with {'its' if len(tables) == 1 else 'their'} data "
+            f"(DeletionPolicy: Retain): {', '.join(tables)}")
         out(f"Delete one by hand with: aws dynamodb delete-table --region {cloud.region} --table-name {tables[0]}")
     if buckets:
-        out(f"Kept {len(buckets)} bucket{'s' if len(buckets) != 1 else ''} with their objects "
+        out(f"Kept {plural(len(buckets), 'bucket')} with {'its' if len(buckets) == 1 else 'their'} objects "
             f"(DeletionPolicy: Retain): {', '.join(buckets)}")
         out(f"Delete one and its objects by hand with: aws s3 rb --region {cloud.region} --force s3://{buckets[0]}")
     return tables
