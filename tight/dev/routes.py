@@ -110,9 +110,8 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("schedule", "bucket", "prefix", "table"):
         if key in result:
             _text(name, key, result[key])
-    if "schedule" in result and not re.fullmatch(r"(rate|cron)\(.+\)", result["schedule"].strip()):
-        raise FunctionsConfigError(f"function {name!r}: schedule must be rate(...) or cron(...), "
-                                   f"got {result['schedule']!r}")
+    if "schedule" in result:
+        check_schedule(name, result["schedule"])
     if "events" in result:
         events = [result["events"]] if isinstance(result["events"], str) else result["events"]
         if not isinstance(events, list) or not events:
@@ -121,6 +120,32 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     if "path" in result:
         result["path"] = paths(name, result["path"])
     return result
+
+
+_RATE = re.compile(r"rate\(([1-9][0-9]{0,8}) (minutes?|hours?|days?)\)")
+_CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
+
+
+def check_schedule(name: str, expression: str) -> str:
+    """An EventBridge schedule: ``rate(N unit)`` (unit singular for 1) or a six-field ``cron(...)``."""
+    def bad(why: str) -> FunctionsConfigError:
+        return FunctionsConfigError(f"function {name!r}: schedule {expression!r} {why}")
+
+    rate = _RATE.fullmatch(expression)
+    if expression.startswith("rate("):
+        if not rate:
+            raise bad("is not rate(N minutes|hours|days) with N a whole number from 1")
+        if (rate.group(1) == "1") != (not rate.group(2).endswith("s")):
+            raise bad("needs a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(5 hours))")
+        return expression
+    if not (expression.startswith("cron(") and expression.endswith(")")):
+        raise bad("must be rate(...) or cron(...)")
+    fields = expression[5:-1].split()
+    if len(fields) != 6 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
+        raise bad("needs six cron fields: minutes hours day-of-month month day-of-week year")
+    if (fields[2] == "?") == (fields[4] == "?"):
+        raise bad("needs ? in exactly one of day-of-month and day-of-week (e.g. cron(0 3 * * ? *))")
+    return expression
 
 
 def function_settings(config: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -24,9 +24,17 @@ REGION_HELP = "AWS region (default: AWS_REGION / the profile's region)."
 def _settings(c) -> tuple[dict, dict]:
     """tight.yml's settings with its ``functions:`` section, and the ``deploy:`` section."""
     values = settings(c)
-    values["functions"] = settings(c, "functions") or None
+    values["functions"] = _functions_section()
     values["deploy"] = settings(c, "deploy", DEFAULTS)
     return values, values["deploy"]
+
+
+def _functions_section():
+    """tight.yml's ``functions:`` as written: settings() drops a non-mapping, which must be an error here."""
+    from ..config import find_config_file, read_app_config
+
+    path = find_config_file()
+    return (read_app_config(path) if path else {}).get("functions")
 
 
 def _terminal() -> bool:

@@ -34,6 +34,24 @@ def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[
         raise fail(f"Cannot make the template: {exc}.") from None
 
 
+def _is_template(path: Path) -> bool:
+    """Whether ``path`` holds a template that ``deploy.template`` wrote (its first lines say so)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return False
+    return head[:1] == ["AWSTemplateFormatVersion: '2010-09-09'"] and any(
+        line.startswith("Description: ") and line.endswith("deployed by tight") for line in head[1:3])
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace a file tight did not write (``--output tight.yml`` replaced the app's settings)."""
+    if path.is_symlink() or (path.exists() and not path.is_dir() and not _is_template(path)):
+        raise fail(f"Not writing {path}: it exists and is not a template written by deploy.template; "
+                   "pick another --output (or delete that file yourself).")
+
+
 def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: str | None,
                    out: Callable[[str], None] = say) -> Path | None:
     """Write the template to ``output`` (default ``builds/<name>-<stage>.template.yml``; ``-``: stdout)."""
@@ -44,6 +62,7 @@ def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: 
     path = Path(output) if output else root / "builds" / f"{stack_name(app.name, app.stage)}.template.yml"
     from ..files import write_atomic
 
+    _check_replaceable(path)
     try:
         write_atomic(path, text)
     except OSError as exc:

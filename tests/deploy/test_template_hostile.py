@@ -1,0 +1,91 @@
+"""deploy.template against a careless or hostile tight.yml and --output: one line, exit 1, nothing written."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import run_tight
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile-template")
+    assert run_tight("generate.app", "shop", cwd=base).returncode == 0
+    app = base / "shop"
+    for args in (("generate.function", "hello"), ("generate.model", "account")):
+        result = run_tight(*args, cwd=app)
+        assert result.returncode == 0, result.stderr
+    return app
+
+
+@pytest.fixture
+def app(generated, tmp_path):
+    copy = tmp_path / "shop"
+    shutil.copytree(generated, copy)
+    return copy
+
+
+def refused(result, *words):
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def test_output_never_replaces_a_file_tight_did_not_write(app):
+    settings = (app / "tight.yml").read_text()
+    refused(run_tight("deploy.template", "--output", "tight.yml", cwd=app), "tight.yml", "not a template")
+    assert (app / "tight.yml").read_text() == settings  # was replaced by the template, exit 0
+    handler = app / "app" / "functions" / "hello" / "handler.py"
+    code = handler.read_text()
+    refused(run_tight("deploy.template", "--output", str(handler), cwd=app), "not a template")
+    assert handler.read_text() == code
+    (app / "link.yml").symlink_to(app / "env.dist.yml")
+    env = (app / "env.dist.yml").read_text()
+    refused(run_tight("deploy.template", "--output", "link.yml", cwd=app), "link.yml")
+    assert (app / "env.dist.yml").read_text() == env and (app / "link.yml").is_symlink()
+
+
+def test_output_replaces_its_own_template(app):
+    for _ in range(2):
+        result = run_tight("deploy.template", "--output", "t.yml", cwd=app)
+        assert result.returncode == 0, result.stderr
+        result = run_tight("deploy.template", cwd=app)
+        assert result.returncode == 0, result.stderr
+    assert (app / "t.yml").read_text().startswith("AWSTemplateFormatVersion")
+
+
+@pytest.mark.parametrize("section, kind", [("[hello]", "list"), ("hello", "str"), ("5", "int")])
+def test_a_functions_section_that_is_not_a_mapping(app, section, kind):
+    with (app / "tight.yml").open("a") as handle:
+        handle.write(f"functions: {section}\n")  # was silently ignored: the defaults were deployed
+    refused(run_tight("deploy.template", "--output", "t.yml", cwd=app), "functions must be a mapping", kind)
+    assert not (app / "t.yml").exists()
+
+
+@pytest.mark.parametrize("expression, words", [
+    ("rate(banana)", ["whole number"]), ("rate(0 minutes)", ["whole number"]),
+    ("rate(1 minutes)", ["singular"]), ("rate(5 hour)", ["plural"]),
+    ("cron(* * * * * * * *)", ["six cron fields"]), ("cron(0 3 * * * *)", ["exactly one"]),
+    ("cron(0 3 ? * ? *)", ["exactly one"]), ("cron(0 3 * * ? *; rm -rf /)", ["six cron fields"]),
+    ("every day", ["rate(...) or cron(...)"]),
+])
+def test_schedules_eventbridge_rejects_are_refused_before_any_stack(app, expression, words):
+    (app / "app" / "functions" / "tick").mkdir()
+    (app / "app" / "functions" / "tick" / "handler.py").write_text("")
+    with (app / "tight.yml").open("a") as handle:
+        handle.write(f"functions:\n  tick:\n    type: schedule\n    schedule: '{expression}'\n")
+    refused(run_tight("deploy.template", "--output", "t.yml", cwd=app), "'tick'", expression, *words)
+    assert not (app / "t.yml").exists()
+
+
+@pytest.mark.parametrize("expression", ["rate(1 minute)", "rate(12 hours)", "cron(0/15 8-17 ? * MON-FRI *)",
+                                        "cron(0 10 ? * 6#3 *)", "cron(0 0 L * ? 2030)"])
+def test_valid_schedules_pass(app, expression):
+    (app / "app" / "functions" / "tick").mkdir()
+    (app / "app" / "functions" / "tick" / "handler.py").write_text("")
+    with (app / "tight.yml").open("a") as handle:
+        handle.write(f"functions:\n  tick:\n    type: schedule\n    schedule: '{expression}'\n")
+    result = run_tight("deploy.template", "--output", "-", cwd=app)
+    assert result.returncode == 0, result.stderr
+    assert f"ScheduleExpression: {expression}" in result.stdout
