@@ -227,6 +227,11 @@ def test_logs_prints_the_functions_recent_events(deployed, deploy_app, aws, tigh
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split(" ", 2)[2] for line in lines] == ["START RequestId: recent", "END RequestId: recent"]
+    assert result.stderr == ""
+    quiet = tight_aws("deploy.logs", "users", "--stage", "test", "--since", "1h", cwd=deploy_app)
+    assert (quiet.returncode, quiet.stdout) == (0, "")  # silence would look like a hang or a broken command:
+    assert quiet.stderr == (f"No log events in /aws/lambda/shop-test-users ({REGION}) in the last 1h: invoke the "
+                            "function, or look further back with --since 1d.\n")
     longer = tight_aws("deploy.logs", "hello", "--stage", "test", "--since", "4h", cwd=deploy_app)
     assert "START RequestId: old" in longer.stdout
     unknown = tight_aws("deploy.logs", "nope", "--stage", "test", cwd=deploy_app)

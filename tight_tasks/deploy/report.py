@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import fail, usage_error
-from ..console import say
+from ..console import say, warn
 from .cloud import Cloud, CloudError
 from .template import log_group_name, stack_name
 
@@ -105,6 +105,9 @@ def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, sin
                 out(_line(event))
                 count += 1
             if not follow:
+                if not count:
+                    warn(f"No log events in {group} ({cloud.region}) in the last {since}: "
+                         "invoke the function, or look further back with --since 1d.")
                 return count
             cloud.sleep(2)
     except CloudError as exc:
