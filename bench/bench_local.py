@@ -161,8 +161,8 @@ def run(tmp):
             times = get_times(tight_port, REQUESTS)
             tight_rps.append(len(times) / sum(times))
             p50s.append(statistics.median(times))
-            if rival:
-                times = get_times(chalice_port, REQUESTS)
+            if rival:  # a tenth as many: each chalice response waits ~40 ms on keep-alive
+                times = get_times(chalice_port, REQUESTS // 10)
                 chalice_rps.append(len(times) / sum(times))
         fresh = [fresh_connection_rate(tight_port, REQUESTS // 4)]
         if rival:

@@ -74,6 +74,36 @@ def test_event_from_flags(app_dir, payload):
         assert event["headers"]["x-a"] == "1"
 
 
+def test_pretty_json_on_a_terminal(app_dir):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "tight_tasks", "local.invoke", "version", "--no-db"],
+                                cwd=app_dir, stdout=follower, stderr=subprocess.PIPE, text=True, env=clean_env(),
+                                timeout=120, check=False)
+        os.close(follower)
+        follower = None
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if follower is not None:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0, result.stderr
+    text = output.decode().replace("\r\n", "\n")
+    assert text.startswith('{\n  "statusCode": 200,\n')
+    assert json.loads(text)["body"] == '{"version":"one"}'
+
+
 def test_default_event_is_a_get_of_the_functions_path(app_dir):
     result = invoke(app_dir, "lookup", "--path", "/accounts/nobody")
     assert result.returncode == 0, result.stderr
