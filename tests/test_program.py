@@ -220,3 +220,16 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("task, option", [("local.serve", "--host"), ("dynamo.rundb", "--host"),
+                                          ("local.invoke", "--header")])
+def test_no_option_lists_h_which_is_help(tight, tmp_path, task, option):
+    """`tight TASK -h` is the task's help, so an option listed as `-h, --host` could never be given as -h."""
+    helped = tight(task, "--help", cwd=tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    (line,) = [line for line in helped.stdout.splitlines() if option in line]
+    assert line.split()[0].startswith(option), line
+    assert not any(line.lstrip().startswith("-h") for line in helped.stdout.splitlines())
+    shown = tight(task, "-h", "0.0.0.0", cwd=tmp_path)
+    assert shown.returncode == 0 and shown.stdout == helped.stdout

@@ -64,6 +64,22 @@ class TightConfig(Config):
                        "give it a value of the setting's type, or unset it.") from None
 
 
+def _reserve_help_flag(task) -> None:
+    """``-h`` after a task is its help (``fix_argv``): an argument whose short flag would be ``-h``
+    (``--host``, ``--header``) gets none, rather than list one that never reaches it."""
+    if getattr(task, "_tight_help_reserved", False):
+        return
+    original = task.arg_opts
+
+    def arg_opts(name, default, taken_names):
+        opts = original(name, default, taken_names)
+        opts["names"] = [flag for flag in opts["names"] if flag != "h"]
+        return opts
+
+    task.arg_opts = arg_opts
+    task._tight_help_reserved = True
+
+
 class TightProgram(Program):
     def __init__(self, **kwargs):
         kwargs.setdefault("name", "tight")
@@ -76,6 +92,8 @@ class TightProgram(Program):
         # invoke's Task.arg_opts pops per-argument help while building a
         # parser; keep the originals to restore them on every run.
         self._saved_help = {task: dict(task.help) for task in _all_tasks(self.namespace)}
+        for task in self._saved_help:
+            _reserve_help_flag(task)
 
     # -- core options ----------------------------------------------------------
     def core_args(self) -> list[Argument]:
