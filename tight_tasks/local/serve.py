@@ -18,7 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_input_stream
 
-from tight.dev.gateway import MAX_REQUEST_BYTES, Request, too_large
+from tight.dev.gateway import MAX_REQUEST_BYTES, HttpResponse, Request, too_large
 
 from ..config import fail
 from ..console import say, warn
@@ -121,9 +121,22 @@ def to_request(environ: dict, read_body: bool = True) -> Request:
     )
 
 
+def bad_body() -> HttpResponse:
+    return HttpResponse(400, [("Content-Type", "application/json")], b'{"message": "Malformed request body"}',
+                        "the request body is malformed (bad chunked encoding, or shorter than its Content-Length)")
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` for one console line: control characters escaped (no terminal escapes), at most ``limit``."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + (f"...({len(text):,} chars)" if len(text) > limit else "")
+
+
 def wsgi_app(app: LocalApp):
     """A WSGI application answering through ``app``, logging one line per request."""
-    from werkzeug.exceptions import RequestEntityTooLarge
+    from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
     def application(environ, start_response):
         started = time.perf_counter()
@@ -136,21 +149,24 @@ def wsgi_app(app: LocalApp):
         except RequestEntityTooLarge:  # refused before the body is read (or once a chunked one is too long)
             request = to_request(environ, read_body=False)
             response = too_large(max(_content_length(environ), MAX_REQUEST_BYTES + 1))
+        except BadRequest:  # a malformed chunked body or one cut short: what API Gateway answers 400 to
+            request = to_request(environ, read_body=False)
+            response = bad_body()
         else:
             response, function = app.handle(request)
         elapsed = (time.perf_counter() - started) * 1000
         if response.error:
-            warn(f"{response.status} for {request.method} {request.path}: {response.error}")
+            warn(f"{response.status} for {printable(request.method)} {printable(request.path)}: {response.error}")
         for note in response.notes:
             warn(f"Note ({function}): {note}")
         status = f"{response.status} {HTTP_STATUS_CODES.get(response.status, 'Unknown')}"
         headers = list(response.headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
             headers.append(("Content-Length", str(len(response.body))))
-        if response.status == 413:
+        if response.status == 413 or (response.status == 400 and function is None):
             headers.append(("Connection", "close"))  # the unread body must not be taken for the next request
         start_response(status, headers)
-        say(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms")
+        say(f"{printable(request.method)} {printable(request.path)} {response.status} {elapsed:.1f} ms")
         return [] if request.method == "HEAD" else [response.body]
 
     return application
