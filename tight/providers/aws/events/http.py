@@ -327,6 +327,8 @@ class Request:
                 return json.loads(raw)
             except ValueError:
                 raise BadRequest("Request body is not valid JSON") from None
+            except RecursionError:  # valid JSON, nested deeper than Python decodes: the client's doing
+                raise BadRequest("Request body is JSON nested too deeply") from None
         encoded = bool(self.event.get("isBase64Encoded")) or isinstance(body, bytes)
         if content_type and encoded and not content_type.startswith("text/"):
             return raw
@@ -337,7 +339,7 @@ class Request:
         if not content_type:
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         return text
 

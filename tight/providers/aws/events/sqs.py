@@ -29,7 +29,7 @@ def message_body(record: Mapping[str, Any]) -> Any:
         return body
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: valid JSON nested deeper than Python decodes
         return body
 
 
