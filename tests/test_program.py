@@ -233,3 +233,18 @@ def test_no_option_lists_h_which_is_help(tight, tmp_path, task, option):
     assert not any(line.lstrip().startswith("-h") for line in helped.stdout.splitlines())
     shown = tight(task, "-h", "0.0.0.0", cwd=tmp_path)
     assert shown.returncode == 0 and shown.stdout == helped.stdout
+
+
+@pytest.mark.parametrize("task, usage", [
+    ("local.invoke", "Usage: tight local.invoke [--options] NAME"),
+    ("deploy.logs", "Usage: tight deploy.logs [--options] NAME"),
+    ("pip.install", "Usage: tight pip.install [--options] [PACKAGE ...]"),
+    ("deploy", "Usage: tight deploy [--options]"),
+])
+def test_task_help_shows_the_command_to_type(tight, tmp_path, task, usage):
+    """The usage line names positional arguments: a new user reading `--help` learns `local.invoke NAME`."""
+    helped = tight(task, "--help", cwd=tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    lines = helped.stdout.splitlines()
+    assert lines[0] == usage
+    assert "Options:" in lines and "Docstring:" not in lines

@@ -179,6 +179,31 @@ class TightProgram(Program):
             i += 1
         return out
 
+    # -- help ------------------------------------------------------------------
+    def print_task_help(self, name: str) -> None:
+        """invoke's task help, with the usage line a user types: positional arguments named
+        (``tight local.invoke [--options] NAME``), not ``[--core-opts]``/``[other tasks here ...]``."""
+        import inspect
+
+        context = self.parser.contexts[name]
+        tuples = context.help_tuples()
+        words = [arg.name.upper() for arg in context.positional_args]
+        task = self.collection[name]
+        variadic = VARIADIC.get(name)
+        if variadic:
+            words.append(f"[{variadic.upper()} ...]")
+        print(" ".join(["Usage:", self.binary, name, *(["[--options]"] if tuples else []), *words]))
+        print()
+        for line in (inspect.getdoc(task) or "").splitlines():
+            print(self.leading_indent + line if line.strip() else "")
+        print()
+        print("Options:")
+        if tuples:
+            self.print_columns(tuples)
+        else:
+            print(self.leading_indent + "none")
+            print()
+
     # -- errors: one line; exit code 2 for usage, 130 for Ctrl-C ------------
     def parse_core(self, argv) -> None:
         with _errors():
