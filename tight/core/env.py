@@ -58,6 +58,8 @@ def load_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}: line {mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if "'{'" in problem or "'}'" in problem:  # a flow list [/a, /a/{id}]: {id} opens a mapping there
+            problem += " (inside [...] quote a value that holds braces: [/accounts, '/accounts/{id}'])"
         raise EnvFileError(f"{where}: {problem}") from None
     except RecursionError:
         raise EnvFileError(f"{path}: its values are nested too deeply to read") from None
