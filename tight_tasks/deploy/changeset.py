@@ -99,7 +99,8 @@ def _changes(cloud: Cloud, described: dict[str, Any]) -> list[Change]:
 
 
 def plan(cloud: Cloud, stack: str, parameters: Mapping[str, str], template_body: str | None = None,
-         template_url: str | None = None, description: str = "", delete_hint: str = "tight deploy.delete") -> Plan:
+         template_url: str | None = None, description: str = "", delete_hint: str = "tight deploy.delete",
+         tags: Mapping[str, str] | None = None) -> Plan:
     """A change set taking ``stack`` to the template; nothing is executed."""
     existing = cloud.stack(stack)
     kind = check_stack(existing, delete_hint)
@@ -111,6 +112,7 @@ def plan(cloud: Cloud, stack: str, parameters: Mapping[str, str], template_body:
             "cloudformation", "create_change_set", StackName=stack, ChangeSetType=kind,
             ChangeSetName=f"tight-{int(cloud.clock() * 1000)}", Capabilities=["CAPABILITY_IAM"], **source,
             **({"Description": description[:1024]} if description else {}),
+            **({"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]} if tags else {}),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())])
     except CloudError as exc:
         if any(text in str(exc) for text in NO_CHANGES):

@@ -146,6 +146,31 @@ def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -
     out(f"Tables: {', '.join(tables)}" if tables else "Tables: none (the app has no models)")
 
 
+#: Stack tags naming the app and stage a stack was deployed for (CloudFormation keeps them across updates).
+APP_TAG, STAGE_TAG = "tight:app", "tight:stage"
+
+
+def owner_tags(name: str, stage: str) -> dict[str, str]:
+    return {APP_TAG: name, STAGE_TAG: stage}
+
+
+def check_owner(existing: Mapping[str, Any] | None, name: str, stage: str, region: str) -> None:
+    """Refuse a stack that tight did not deploy for this app and stage.
+
+    Stack names are ``<app>-<stage>``, so app ``shop`` stage ``a-b`` and app ``shop-a`` stage ``b`` share one;
+    a stack made by hand may have the name too. Updating or deleting either would destroy what tight did not make.
+    """
+    if existing is None or existing.get("StackStatus") == "REVIEW_IN_PROGRESS":
+        return
+    tags = {t.get("Key"): t.get("Value") for t in existing.get("Tags") or []}
+    if tags.get(APP_TAG) == name and tags.get(STAGE_TAG) == stage:
+        return
+    whose = (f"tight deployed it for app {tags.get(APP_TAG)} stage {tags.get(STAGE_TAG)}" if APP_TAG in tags
+             else "tight did not deploy it")
+    raise CloudError(f"Stack {existing.get('StackName')} in {region} is not app {name}'s stage {stage} ({whose}): "
+                     "tight changes and deletes only its own stacks; pick another --stage.")
+
+
 def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
     """Refuse to deploy a table or an ``s3`` function's bucket that exists outside the stack (CloudFormation
     would fail half-way): typically one a ``deploy.delete`` kept."""
@@ -215,6 +240,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     cloud = connect(region, cloud_factory)
     stack = stack_name(app.name, app.stage)
     try:
+        check_owner(cloud.stack(stack), app.name, app.stage, cloud.region)
         check_tables_free(cloud, app, stack)
         bucket = code_bucket(cloud, bucket or (settings.get("deploy") or {}).get("bucket"), out)
         zip_path = build_artifact(root, dict(settings), echo=out)
@@ -222,6 +248,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
         plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key},
                               description=f"tight deploy of {app.name} ({app.stage})",
                               delete_hint=f"tight deploy.delete --stage {app.stage}",
+                              tags=owner_tags(app.name, app.stage),
                               **template_source(cloud, bucket, app, text))
         for line in changeset.describe(plan):
             out(line)
@@ -259,6 +286,7 @@ def delete(settings: Mapping[str, Any], stage: str, region: str | None = None,
         existing = cloud.stack(stack)
         if existing is None:
             raise fail(f"No stack {stack} in {cloud.region}: nothing to delete.")
+        check_owner(existing, name, stage, cloud.region)
         stack_id = existing["StackId"]
         resources = cloud.stack_resources(stack_id)
         tables, buckets = (sorted(r["PhysicalResourceId"] for r in resources
