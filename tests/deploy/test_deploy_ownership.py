@@ -72,3 +72,13 @@ def test_a_stack_made_by_hand_is_left_alone(apps, aws, tight_aws):
     resources = cloudformation.list_stack_resources(StackName="own-handmade")["StackResourceSummaries"]
     assert [r["LogicalResourceId"] for r in resources] == ["Queue"]  # was replaced by the app's resources
     cloudformation.delete_stack(StackName="own-handmade")
+
+
+def test_an_artifact_refusal_comes_before_any_bucket_is_created(apps, aws, tight_aws, tmp_path):
+    app = shutil.copytree(apps[0], tmp_path / "own")
+    (app / "requirements-vendor.txt").write_text("six==1.16.0\n")  # not vendored: generate.artifact refuses
+    buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}
+    result = tight_aws("deploy", "--stage", "novendor", "--yes", "--region", "ap-south-1", cwd=app)
+    one_line_refusal(result, "six", "not vendored")
+    assert {b["Name"] for b in aws("s3").list_buckets()["Buckets"]} == buckets  # was: tight's bucket created first
+    assert not (app / "builds" / "own.zip").exists()
