@@ -38,7 +38,8 @@ def test_installed_cli_works_outside_checkout(wheel_venv, tmp_path):
 
 @pytest.mark.parametrize("version", sorted({"3.10", CURRENT, "3.13"}))
 def test_acceptance_app_and_function(wheel_venv, tmp_path, version):
-    """tight generate.app my_service && cd my_service && tight generate.function my_controller."""
+    """tight generate.app my_service && cd my_service && tight generate.function my_controller, then a
+    function of every event type: each one's tests pass on every supported Python."""
     bin_dir = wheel_venv(version)
     app = _run(bin_dir, ["tight", "generate.app", "my_service"], tmp_path)
     assert app.returncode == 0, app.stderr
@@ -49,5 +50,8 @@ def test_acceptance_app_and_function(wheel_venv, tmp_path, version):
     assert "warning" not in function.stdout.lower()
     model = _run(bin_dir, ["tight", "generate.model", "account"], tmp_path / "my_service")
     assert model.returncode == 0, model.stderr
+    for name, kind in (("orders", "sqs"), ("nightly", "schedule"), ("thumbs", "s3"), ("audit", "dynamodb_stream")):
+        typed = _run(bin_dir, ["tight", "generate.function", name, "--type", kind], tmp_path / "my_service")
+        assert typed.returncode == 0 and "2 passed" in typed.stdout, typed.stdout + typed.stderr  # 3.10: no datetime.UTC
     tests = _run(bin_dir, ["python", "-m", "pytest", "-q"], tmp_path / "my_service")
-    assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout
+    assert tests.returncode == 0 and "10 passed" in tests.stdout, tests.stdout

@@ -30,7 +30,7 @@ ACCOUNT = "123456789012"
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return datetime.datetime.now(datetime.timezone.utc)  # datetime.UTC is 3.11+
 
 
 def _region() -> str:
