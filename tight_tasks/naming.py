@@ -41,6 +41,11 @@ def check_app_name(name: str) -> str:
     return name
 
 
+#: Names that app_index.py binds itself (templates/app/app_index.py.j2): ``app_index.os`` is the module,
+#: never a function of that name, so Lambda could not call its handler.
+APP_INDEX_NAMES = ("lambda_app", "os", "sys")
+
+
 def check_function_name(name: str) -> str:
     _not_an_option(name, "generate.function")
     _not_too_long(name or "", "function")
@@ -51,6 +56,9 @@ def check_function_name(name: str) -> str:
     if name.startswith("_"):
         raise usage_error(f"Invalid function name {name!r}: names starting with '_' are private and the "
                           "runtime never serves them; start with a letter (e.g. my_controller).")
+    if name in APP_INDEX_NAMES:
+        raise usage_error(f"Invalid function name {name!r}: app_index.py uses it for itself, so Lambda's handler "
+                          f"app_index.{name} could not reach the function; pick another name (e.g. {name}_api).")
     return name
 
 

@@ -121,3 +121,23 @@ def test_app_tasks_py_composes_tight(tight, app_dir):
     assert shown.stdout.strip() == "runtime=python3.13", shown.stderr
     env = subprocess.run([*inv, "generate.env"], cwd=app_dir, capture_output=True, text=True, env=clean_env(), check=False)
     assert env.stdout.strip() == "{CI: false, NAME: my-service, STAGE: dev}", env.stderr
+
+
+@pytest.mark.parametrize("name", ["os", "sys", "lambda_app"])
+def test_names_app_index_binds_are_refused(tight, app_dir, name):
+    """`app_index.os` is the os module: a function named os would be generated with failing tests and be
+    unreachable on Lambda."""
+    import ast
+
+    from tight_tasks.naming import APP_INDEX_NAMES
+
+    tree = ast.parse((app_dir / "app_index.py").read_text())
+    bound = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    bound |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+    assert {n for n in bound if not n.startswith("_")} == set(APP_INDEX_NAMES)
+    result = tight("generate.function", name, cwd=app_dir)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"Invalid function name {name!r}: app_index.py uses it for itself, so Lambda's "
+                             f"handler app_index.{name} could not reach the function; pick another name "
+                             f"(e.g. {name}_api).\n")
+    assert not (app_dir / "app" / "functions" / name).exists()
