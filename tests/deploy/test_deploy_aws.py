@@ -348,7 +348,7 @@ def test_declining_the_change_set_deploys_nothing(app_copy, aws, in_moto, monkey
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-nope"} <= {"DELETE_COMPLETE"}
 
 
-def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, aws, in_moto, monkeypatch):
+def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, aws, in_moto, monkeypatch, capsys):
     from tight_tasks.config import read_app_config
     from tight_tasks.deploy import report
     from tight_tasks.deploy.cloud import Cloud
@@ -374,6 +374,7 @@ def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, a
                         out=printed.append, cloud_factory=lambda region: Cloud.connect(region, sleep=sleep))
     assert [line.split(" ", 2)[2] for line in printed] == ["first", "second"]  # each once, in order
     assert count == 2 and polls == [2, 2]
+    assert capsys.readouterr().err == f"Following {group} ({REGION}) from 10m ago; Ctrl-C stops.\n"
 
 
 def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws, tight_aws, moto_endpoint):

@@ -94,6 +94,8 @@ def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, sin
     start = since_ms(since, cloud.clock())
     seen: set[str] = set()
     count = 0
+    if follow:  # it may wait long for the first event: say what it waits for
+        warn(f"Following {group} ({cloud.region}) from {since} ago; Ctrl-C stops.")
     try:
         while True:
             events = list(cloud.pages("logs", "filter_log_events", "events", logGroupName=group, startTime=start))
