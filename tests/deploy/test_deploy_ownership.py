@@ -75,7 +75,7 @@ def test_a_stack_made_by_hand_is_left_alone(apps, aws, tight_aws):
 
 
 def test_an_artifact_refusal_comes_before_any_bucket_is_created(apps, aws, tight_aws, tmp_path):
-    app = shutil.copytree(apps[0], tmp_path / "own")
+    app = shutil.copytree(apps[0], tmp_path / "own", ignore=shutil.ignore_patterns("builds"))
     (app / "requirements-vendor.txt").write_text("six==1.16.0\n")  # not vendored: generate.artifact refuses
     buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}
     result = tight_aws("deploy", "--stage", "novendor", "--yes", "--region", "ap-south-1", cwd=app)

@@ -242,8 +242,12 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     try:
         check_owner(cloud.stack(stack), app.name, app.stage, cloud.region)
         check_tables_free(cloud, app, stack)
-        zip_path = build_artifact(root, dict(settings), echo=out)  # its refusals come before any bucket is made
-        bucket = code_bucket(cloud, bucket or (settings.get("deploy") or {}).get("bucket"), out)
+        bucket = bucket or (settings.get("deploy") or {}).get("bucket")
+        if bucket:  # a named bucket is only checked: before the zip is built
+            bucket = code_bucket(cloud, bucket, out)
+        zip_path = build_artifact(root, dict(settings), echo=out)  # its refusals come before tight makes a bucket
+        if not bucket:
+            bucket = code_bucket(cloud, None, out)
         key = upload_code(cloud, bucket, app.name, zip_path, out)
         plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key},
                               description=f"tight deploy of {app.name} ({app.stage})",
