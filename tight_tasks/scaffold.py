@@ -62,7 +62,9 @@ def write_files(files: dict[PurePosixPath, str], staging: Path) -> None:
 
 def _check_choice(value: str, allowed, what: str, option: str) -> None:
     if value not in allowed:
-        raise usage_error(f"Unsupported {what} {value!r}: use {option} " + " or ".join(allowed) + ".")
+        allowed = list(allowed)
+        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+        raise usage_error(f"Unsupported {what} {value!r}: use {option} {choices}.")
 
 
 # -- generate.app ------------------------------------------------------------

@@ -188,3 +188,13 @@ def test_generating_a_function_named_null(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load((root / "tight.yml").read_text())["functions"] == {
         "null": {"type": "schedule", "schedule": "rate(5 minutes)"}}
+
+
+def test_an_unknown_type_lists_the_types_as_a_sentence(typed_app):
+    result = run_tight("generate.function", "q", "--type", "kafka", cwd=typed_app)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("Unsupported function type 'kafka': use --type lambda_proxy, sqs, schedule, s3 or "
+                             "dynamodb_stream.\n")
+    assert not (typed_app / "app" / "functions" / "q").exists()
+    provider = run_tight("generate.app", "x", "--provider", "gcp", cwd=typed_app)
+    assert provider.stderr == "Unsupported provider 'gcp': use --provider aws.\n"
