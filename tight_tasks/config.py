@@ -59,6 +59,20 @@ def os_errors(doing: str):
         raise fail(f"Cannot {doing} ({exc.strerror or exc}{where}); nothing was changed.") from None
 
 
+def port_number(value: Any, example: int) -> int:
+    """``--port`` as an int (invoke passes strings): a usage error when it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise usage_error(f"--port {value!r} is not a number: give a TCP port such as {example}.") from None
+
+
+def require_env_file(root: Path, reader: str) -> None:
+    """Fail unless the app at ``root`` has its ``env.yml`` (``reader`` reads NAME and STAGE from it)."""
+    if not (Path(root) / "env.yml").is_file():
+        raise fail(f"No env.yml in {root}: run `tight generate.env` first ({reader} reads NAME and STAGE from it).")
+
+
 def find_config_file(start: str | os.PathLike | None = None) -> Path | None:
     """Return the nearest ``tight.yml``/``tight.yaml`` at or above ``start`` (default: the cwd)."""
     return env.find_config_file(start or os.getcwd())

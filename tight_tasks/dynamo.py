@@ -3,7 +3,7 @@ import os
 
 from invoke import Collection, task
 
-from .config import app_root, find_app_root, settings, usage_error
+from .config import app_root, find_app_root, port_number, settings
 
 DEFAULTS = {
     "engine": "auto",
@@ -38,13 +38,6 @@ def installdb(c, version=None, url=None, dir=None, force=False):
     )
 
 
-def _port_number(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise usage_error(f"--port {value!r} is not a number: give a TCP port such as 8000.") from None
-
-
 @task(
     help={
         "engine": "auto, embedded (moto, no Java) or local (DynamoDB Local jar). auto: local when installed and Java is found.",
@@ -65,7 +58,7 @@ def rundb(c, engine=None, port=None, host=None, keep=False, seed=None):
         root,
         engine=engine or opts["engine"],
         host=host or opts["host"],
-        port=_port_number(port if port is not None else opts["port"]),
+        port=port_number(port if port is not None else opts["port"], 8000),
         directory=opts["dir"],
         keep=keep,
         seed=seed,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import fail, usage_error
+from .config import fail, require_env_file, usage_error
 from .console import say
 from .engines import ENGINES, SHARED_DB, java_version, java_warning  # noqa: F401 - part of this API
 
@@ -173,8 +173,7 @@ def run_dynamodb(root, engine: str = "auto", host: str = "127.0.0.1", port: int 
     from .process import StopRequested, ignore_signals, stop_on_signals, wait_for_stop
 
     root = Path(root)
-    if not (root / "env.yml").is_file():
-        raise fail(f"No env.yml in {root}: run `tight generate.env` first (rundb reads NAME and STAGE from it).")
+    require_env_file(root, "rundb")
     if not 0 < port < 65536:
         raise usage_error(f"--port {port} is not a TCP port (1-65535).")
     stopped_by = None

@@ -1,16 +1,13 @@
 """Run the app on this machine: ``local.serve`` (its HTTP API) and ``local.invoke`` (one function)."""
 from invoke import Collection, task
 
-from ..config import app_root, settings, usage_error
+from ..config import app_root, port_number, settings, usage_error
 
 DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": "1.0", "db": True, "reload": True}
 
 
 def _port(value) -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise usage_error(f"--port {value!r} is not a number: give a TCP port such as 3000.") from None
+    port = port_number(value, 3000)
     if not 0 <= port < 65536:
         raise usage_error(f"--port {port} is not a TCP port (1-65535, or 0 for any free one).")
     return port

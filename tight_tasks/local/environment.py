@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..config import fail
+from ..config import fail, require_env_file
 
 PAYLOADS = ("1.0", "2.0")
 
@@ -28,15 +28,10 @@ def check_payload(payload: Any) -> str:
     return text
 
 
-def require_env_file(root: Path) -> None:
-    if not (root / "env.yml").is_file():
-        raise fail(f"No env.yml in {root}: run `tight generate.env` first (the app reads NAME and STAGE from it).")
-
-
 @contextlib.contextmanager
 def app_environment(root: Path, db: bool = True, host: str = "127.0.0.1") -> Iterator[dict[str, Any] | None]:
     """Apply the app's env; with ``db``, run the embedded DynamoDB for the block and yield its details."""
-    require_env_file(root)
+    require_env_file(root, "the app")
     if not db:
         from tight.core.env import EnvFileError, apply_env
 
