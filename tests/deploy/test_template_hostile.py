@@ -89,3 +89,33 @@ def test_valid_schedules_pass(app, expression):
     result = run_tight("deploy.template", "--output", "-", cwd=app)
     assert result.returncode == 0, result.stderr
     assert f"ScheduleExpression: {expression}" in result.stdout
+
+
+def add_function(app, name: str, entry: str) -> None:
+    (app / "app" / "functions" / name).mkdir()
+    (app / "app" / "functions" / name / "handler.py").write_text("")
+    with (app / "tight.yml").open("a") as handle:
+        handle.write(f"functions:\n  {name}: {entry}\n")
+
+
+@pytest.mark.parametrize("entry, words", [
+    ("{type: s3}", ["type s3 needs bucket"]),  # a KeyError traceback before
+    ("{type: schedule}", ["type schedule needs schedule"]),
+    ("{type: dynamodb_stream}", ["type dynamodb_stream needs table"]),
+    ("{type: s3, bucket: b, events: ['s3:Bogus']}", ["'s3:Bogus' is not an S3 event type"]),  # CloudFormation's
+    ("{type: s3, bucket: b, events: 'ObjectCreated:*'}", ["'ObjectCreated:*' is not an S3 event type"]),
+    ("{type: s3, bucket: b, prefix: " + "p" * 1025 + "}", ["longer than an S3 key"]),
+])
+def test_event_function_settings_aws_would_reject(app, entry, words):
+    add_function(app, "worker", entry)
+    refused(run_tight("deploy.template", "--output", "t.yml", cwd=app), "'worker'", *words)
+    assert not (app / "t.yml").exists()
+    refused(run_tight("local.invoke", "worker", "--no-db", cwd=app), "'worker'", *words)
+
+
+def test_every_s3_event_type_passes(app):
+    add_function(app, "worker", "{type: s3, bucket: b, events: ['s3:ObjectCreated:CompleteMultipartUpload', "
+                                "'s3:ObjectRemoved:*', 's3:LifecycleTransition', 's3:ObjectTagging:Put']}")
+    result = run_tight("deploy.template", "--output", "-", cwd=app)
+    assert result.returncode == 0, result.stderr
+    assert "Event: s3:LifecycleTransition" in result.stdout

@@ -40,6 +40,19 @@ TYPE_KEYS = {
     "table": ("dynamodb_stream",),
     "batch_size": ("sqs", "dynamodb_stream"),
 }
+#: The event types an S3 bucket can notify a function of.
+S3_EVENTS = frozenset(f"s3:{e}" for e in (
+    "ObjectCreated:*", "ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy",
+    "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:*", "ObjectRemoved:Delete",
+    "ObjectRemoved:DeleteMarkerCreated", "ObjectRestore:*", "ObjectRestore:Post", "ObjectRestore:Completed",
+    "ObjectRestore:Delete", "ReducedRedundancyLostObject", "Replication:*", "Replication:OperationFailedReplication",
+    "Replication:OperationMissedThreshold", "Replication:OperationReplicatedAfterThreshold",
+    "Replication:OperationNotTracked", "LifecycleExpiration:*", "LifecycleExpiration:Delete",
+    "LifecycleExpiration:DeleteMarkerCreated", "LifecycleTransition", "IntelligentTiering", "ObjectTagging:*",
+    "ObjectTagging:Put", "ObjectTagging:Delete", "ObjectAcl:Put"))
+#: Keys a type cannot do without, with an example value.
+REQUIRED = {"schedule": {"schedule": "rate(5 minutes)"}, "s3": {"bucket": "uploads"},
+            "dynamodb_stream": {"table": "MyModel"}}
 KEYS = ("type", "memory", "timeout", "log_retention", *TYPE_KEYS)
 
 _LITERAL = re.compile(r"[A-Za-z0-9._~:@!$&'()*,;=-]+")
@@ -117,8 +130,18 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(events, list) or not events:
             raise FunctionsConfigError(f"function {name!r}: events must be a string or a list of strings")
         result["events"] = [_text(name, "events", e) for e in events]
+        unknown = [e for e in result["events"] if e not in S3_EVENTS]
+        if unknown:
+            raise FunctionsConfigError(f"function {name!r}: events {unknown[0]!r} is not an S3 event type "
+                                       "(e.g. s3:ObjectCreated:*, s3:ObjectRemoved:Delete)")
+    if "prefix" in result and len(result["prefix"].encode("utf-8")) > 1024:
+        raise FunctionsConfigError(f"function {name!r}: prefix is longer than an S3 key (1,024 bytes)")
     if "path" in result:
         result["path"] = paths(name, result["path"])
+    missing = [key for key in REQUIRED.get(kind, ()) if key not in result]
+    if missing:
+        raise FunctionsConfigError(f"function {name!r}: type {kind} needs {missing[0]} "
+                                   f"(e.g. {missing[0]}: {REQUIRED[kind][missing[0]]})")
     return result
 
 
