@@ -89,7 +89,7 @@ def status(c, stage=None, region=None):
 @task(help={"stage": "Stage to delete (required).", "region": REGION_HELP,
             "yes": "Do not ask (needed when not on a terminal)."})
 def delete(c, stage=None, region=None, yes=False):
-    """Delete the stack NAME-STAGE (tables are kept: they say how to delete them)."""
+    """Delete the stack NAME-STAGE; its tables and s3 buckets are kept (it says how to delete them)."""
     app_root()
     from .deployer import delete as run
 
