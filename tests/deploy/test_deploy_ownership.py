@@ -82,3 +82,10 @@ def test_an_artifact_refusal_comes_before_any_bucket_is_created(apps, aws, tight
     one_line_refusal(result, "six", "not vendored")
     assert {b["Name"] for b in aws("s3").list_buckets()["Buckets"]} == buckets  # was: tight's bucket created first
     assert not (app / "builds" / "own.zip").exists()
+
+
+def test_logs_since_before_1970_is_a_usage_error(apps, tight_aws):
+    result = tight_aws("deploy.logs", "hello", "--stage", "a-b", "--since", "99999999999d", cwd=apps[0])
+    assert result.returncode == 2, result.stdout + result.stderr  # was exit 1 with botocore's parameter error
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "before 1970" in result.stderr and "3650d" in result.stderr

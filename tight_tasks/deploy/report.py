@@ -68,7 +68,11 @@ def since_ms(since: str, now: float) -> int:
     match = SINCE.fullmatch(str(since).strip())
     if not match:
         raise usage_error(f"--since {since!r} is not a duration: use a number and s, m, h or d (10m, 2h, 1d).")
-    return int((now - int(match.group(1)) * UNITS[match.group(2)]) * 1000)
+    seconds = int(match.group(1)) * UNITS[match.group(2)]
+    if seconds > now:  # before 1970: CloudWatch refuses a negative start time
+        raise usage_error(f"--since {since!r} reaches back before 1970: CloudWatch keeps logs 10 years at most "
+                          "(e.g. --since 3650d).")
+    return int((now - seconds) * 1000)
 
 
 def _line(event: Mapping[str, Any]) -> str:
