@@ -339,7 +339,7 @@ def test_busy_port_is_a_one_line_error(app_dir, tight):
         sock.listen(1)
         port = sock.getsockname()[1]
         result = tight("local.serve", "--port", str(port), cwd=app_dir, timeout=60)
-    one_line_error(result, 1, f"127.0.0.1:{port}", "--port")
+    one_line_error(result, 1, f"Port {port} on 127.0.0.1 is already in use", "--port")
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [

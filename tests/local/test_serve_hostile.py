@@ -50,3 +50,29 @@ def test_control_characters_and_huge_paths_do_not_reach_the_terminal_raw(served)
     assert answer.startswith(b"HTTP/1.1 404 ")
     line = server.wait_for_line("(10,001 chars) 404")
     assert len(line) < 300
+
+
+def test_local_section_switches_written_as_text_mean_what_they_say(tmp_path):
+    root = make_app(tmp_path / "shop")
+    with (root / "tight.yml").open("a") as handle:
+        handle.write('local:\n  db: "no"\n  reload: "off"\n')  # bool("no") is True: the database started before
+    server = Server(root, "--port", str(free_port()))
+    try:
+        server.wait_ready()
+        assert "(--no-db)" in server.output() and "Tables:" not in server.output()
+    finally:
+        server.kill()
+    (root / "tight.yml").write_text((root / "tight.yml").read_text().replace('db: "no"', "db: maybe"))
+    server = Server(root, "--port", str(free_port()))
+    assert server.process.wait(60) == 2
+    server.reader.join(10)
+    assert server.output().strip() == "tight.yml: local.db 'maybe' is not true or false."
+
+
+@pytest.mark.parametrize("host, words", [("bad host", "does not resolve"), ("8.8.8.8", "not an address of this")])
+def test_a_host_that_cannot_be_bound_says_why(tmp_path_factory, host, words):
+    root = make_app(tmp_path_factory.mktemp("host") / "shop")
+    server = Server(root, "--port", str(free_port()), "--no-db", "--host", host)
+    assert server.process.wait(60) == 1
+    server.reader.join(10)
+    assert words in server.output() and "already" not in server.output() and "Traceback" not in server.output()

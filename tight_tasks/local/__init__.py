@@ -6,6 +6,18 @@ from ..config import app_root, port_number, settings, usage_error
 DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": "1.0", "db": True, "reload": True}
 
 
+def _flag(key: str, value) -> bool:
+    """A ``local:`` switch: a boolean (YAML's true/false) or its usual spellings; ``db: "no"`` means no."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise usage_error(f"tight.yml: local.{key} {value!r} is not true or false.")
+
+
 def _port(value) -> int:
     port = port_number(value, 3000)
     if not 0 <= port < 65536:
@@ -31,7 +43,8 @@ def serve(c, port=None, host=None, payload=None, db=True, reload=True):
 
     opts = settings(c, "local", DEFAULTS)
     run(root, host or opts["host"], _port(port if port is not None else opts["port"]),
-        check_payload(payload or opts["payload"]), db=db and bool(opts["db"]), reload=reload and bool(opts["reload"]))
+        check_payload(payload or opts["payload"]), db=db and _flag("db", opts["db"]),
+        reload=reload and _flag("reload", opts["reload"]))
 
 
 @task(
@@ -55,7 +68,7 @@ def invoke(c, name, event=None, method=None, path=None, body=None, header=None, 
 
     opts = settings(c, "local", DEFAULTS)
     run(root, name, check_payload(payload or opts["payload"]), event_file=event, method=method, path=path,
-        body=body, headers=header, db=db and bool(opts["db"]))
+        body=body, headers=header, db=db and _flag("db", opts["db"]))
 
 
 ns = Collection("local", serve, invoke)

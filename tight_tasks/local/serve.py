@@ -182,8 +182,10 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}; "
-                   "stop what is listening there or pass --port N.") from None
+        from ..engines import address_problem
+
+        problem = address_problem(host, port)  # says which: a busy port, a privileged one, a foreign host...
+        raise fail(problem or f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     return sock
 
 
