@@ -117,8 +117,16 @@ def test_delete_keeps_the_bucket_and_says_so(deployed_events, events_app, aws, t
     assert "aws s3 rb --region eu-west-1 --force s3://events-gone-thumbs-uploads" in result.stdout
     assert aws("s3").get_object(Bucket="events-gone-thumbs-uploads", Key="uploads/a.jpg")["Body"].read() == b"x"
     assert aws("sqs").list_queues(QueueNamePrefix="events-gone").get("QueueUrls", []) == []
-    # deploying the stage again: once the kept table is gone, the kept bucket is in the way, and the deploy
+    # deploying the stage again: the kept table and bucket are in the way, both named at once, and the deploy
     # stops before anything is built, uploaded or planned (CloudFormation would fail on BucketAlreadyExists)
+    both = tight_aws("deploy", "--stage", "gone", "--yes", cwd=events_app)
+    assert (both.returncode, both.stdout) == (1, "")
+    assert both.stderr == (
+        "Table events-gone-accounts and S3 bucket events-gone-thumbs-uploads already exist but are not part of "
+        "stack events-gone (deploy.delete keeps them), so CloudFormation cannot create them: delete those whose "
+        "data can go (aws dynamodb delete-table --region eu-west-1 --table-name events-gone-accounts; aws s3 rb "
+        "--region eu-west-1 --force s3://events-gone-thumbs-uploads), or rename them (the model's table name, "
+        "functions.thumbs.bucket).\n")
     aws("dynamodb").delete_table(TableName="events-gone-accounts")
     again = tight_aws("deploy", "--stage", "gone", "--yes", cwd=events_app)
     assert (again.returncode, again.stdout) == (1, "")

@@ -173,19 +173,35 @@ def check_owner(existing: Mapping[str, Any] | None, name: str, stage: str, regio
 
 def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
     """Refuse to deploy a table or an ``s3`` function's bucket that exists outside the stack (CloudFormation
-    would fail half-way): typically one a ``deploy.delete`` kept."""
+    would fail half-way): typically one a ``deploy.delete`` kept. Every one in the way is named at once."""
     existing = cloud.stack(stack)
     owned = {r.get("PhysicalResourceId") for r in cloud.stack_resources(existing["StackId"])} if existing else set()
-    for spec in app.tables:
-        table = spec["TableName"]
-        if table not in owned and cloud.table_exists(table):
-            raise CloudError(
-                f"Table {table} already exists but is not part of stack {stack} (deploy.delete keeps tables), so "
-                f"CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
-                f"--region {cloud.region} --table-name {table}), or give the model another table name.")
-    for bucket, function in app_buckets(app).items():
-        if bucket not in owned:
-            check_bucket_free(cloud, bucket, function, stack)
+    tables = [spec["TableName"] for spec in app.tables
+              if spec["TableName"] not in owned and cloud.table_exists(spec["TableName"])]
+    buckets = {bucket: function for bucket, function in app_buckets(app).items()
+               if bucket not in owned and bucket_taken(cloud, bucket, function)}
+    if len(tables) + len(buckets) == 1 and tables:
+        raise CloudError(
+            f"Table {tables[0]} already exists but is not part of stack {stack} (deploy.delete keeps tables), so "
+            f"CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
+            f"--region {cloud.region} --table-name {tables[0]}), or give the model another table name.")
+    if len(tables) + len(buckets) == 1:
+        ((bucket, function),) = buckets.items()
+        raise CloudError(
+            f"S3 bucket {bucket} already exists but is not part of stack {stack} (deploy.delete keeps the buckets "
+            f"of s3 functions), so CloudFormation cannot create it: delete it if its objects can go (aws s3 rb "
+            f"--region {cloud.region} --force s3://{bucket}), or change functions.{function}.bucket in tight.yml.")
+    if tables or buckets:
+        names = [f"table {t}" for t in tables] + [f"S3 bucket {b}" for b in buckets]
+        commands = [f"aws dynamodb delete-table --region {cloud.region} --table-name {t}" for t in tables]
+        commands += [f"aws s3 rb --region {cloud.region} --force s3://{b}" for b in buckets]
+        renames = ([("the models' table names" if len(tables) > 1 else "the model's table name")] if tables else [])
+        renames += [f"functions.{f}.bucket" for f in buckets.values()]
+        listed = f"{', '.join(names[:-1])} and {names[-1]}"
+        raise CloudError(
+            f"{listed[0].upper()}{listed[1:]} already exist but are not part of stack {stack} (deploy.delete "
+            f"keeps them), so CloudFormation cannot create them: delete those whose data can go "
+            f"({'; '.join(commands)}), or rename them ({', '.join(renames)}).")
 
 
 def app_buckets(app: App) -> dict[str, str]:
@@ -199,21 +215,19 @@ def app_buckets(app: App) -> dict[str, str]:
     return buckets
 
 
-def check_bucket_free(cloud: Cloud, bucket: str, function: str, stack: str) -> None:
+def bucket_taken(cloud: Cloud, bucket: str, function: str) -> bool:
+    """Whether ``bucket`` exists in this account; one of another account (names are global) is an error."""
     try:
         cloud.call("s3", "head_bucket", Bucket=bucket)
     except CloudError as exc:
         if exc.code in ("404", "NoSuchBucket", "NotFound"):
-            return
+            return False
         if exc.code in ("403", "AccessDenied"):
             raise CloudError(f"S3 bucket {bucket} (functions.{function}.bucket) belongs to another AWS account: "
                              f"bucket names are global, so change functions.{function}.bucket in tight.yml.",
                              exc.code) from None
         raise
-    raise CloudError(
-        f"S3 bucket {bucket} already exists but is not part of stack {stack} (deploy.delete keeps the buckets of "
-        f"s3 functions), so CloudFormation cannot create it: delete it if its objects can go (aws s3 rb --region "
-        f"{cloud.region} --force s3://{bucket}), or change functions.{function}.bucket in tight.yml.")
+    return True
 
 
 def plural(count: int, noun: str) -> str:
