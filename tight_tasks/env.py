@@ -6,7 +6,7 @@ from .config import app_root, settings
 
 @task
 def show(c):
-    """Print the merged environment that rundb, the runtime and tests see."""
+    """Print the merged environment that rundb, local.serve and the app's tests see (Lambda: see generate.artifact)."""
     root = app_root()
     from .envfile import show_env
 

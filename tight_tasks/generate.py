@@ -15,7 +15,7 @@ DEFAULTS = {"provider": "aws", "type": "lambda", "runtime": "python3.12", "archi
         "target": "Directory in which the app directory is created (default: current directory).",
         "runtime": "Lambda runtime written to tight.yml, python3.10 ... python3.14 (default python3.12).",
         "architecture": "Lambda architecture written to tight.yml: x86_64 (default) or arm64.",
-        "force": "Replace an existing app directory.",
+        "force": "Replace an existing tight app (a directory holding tight.yml); anything else is refused.",
     }
 )
 def app(c, name, provider=None, type=None, target=None, runtime=None, architecture=None, force=False):
