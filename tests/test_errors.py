@@ -155,6 +155,14 @@ def test_runtime_config_file_is_checked(app, tmp_path, content, words):
     assert_one_line(result, 1, *words)
 
 
+@pytest.mark.parametrize("after", [["--list"], ["--list", "--list-format", "json"], ["--help", "env.show"]])
+def test_a_missing_runtime_config_file_is_refused_before_listing(app, tmp_path, after):
+    """The README's `tight -f ci.yml --list ...`: a mistyped -f file is not silently ignored."""
+    result = run_tight("-f", str(tmp_path / "ci.yml"), *after, cwd=app)
+    assert_one_line(result, 1, "does not exist")
+    assert result.stdout == ""
+
+
 def test_a_tight_variable_of_the_wrong_type_is_one_line(app):
     result = run_tight("dynamo.generateschema", cwd=app, env=clean_env(TIGHT_DYNAMO_PORT="abc"))
     assert_one_line(result, 1, "TIGHT_DYNAMO_PORT")

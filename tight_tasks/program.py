@@ -215,6 +215,10 @@ class TightProgram(Program):
         # invoke's own steps read the options tight does not offer: give them their defaults.
         for arg in self._dropped_args():
             self.core[0].add_arg(arg)
+        runtime = self.args.config.value
+        if runtime:  # also before --list/--help, which end before update_config reads it
+            with _errors(runtime):
+                self._check_runtime_file(Path(runtime))
 
     def parse_collection(self) -> None:
         with _errors():
