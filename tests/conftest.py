@@ -57,6 +57,28 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """True when a server could listen on ``port`` now (like a server, ignoring connections still closing)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def billion_laughs(levels: int = 9) -> str:
     """YAML whose nested aliases expand to 10**levels values (a "billion laughs" file)."""
     lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
@@ -194,13 +216,9 @@ def moto_endpoint():
 
     ``localhost``, not ``127.0.0.1``: moto resolves S3 URLs (CloudFormation's TemplateURL) by that name.
     """
-    import socket
-
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://localhost:{port}"

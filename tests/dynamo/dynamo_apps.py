@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -102,23 +101,6 @@ def make_app(root: Path, models: dict[str, str] | None = None, name: str = "my-s
     for stem, source in (models if models is not None else {"Account": ACCOUNT}).items():
         (models_dir / f"{stem}.py").write_text(textwrap.dedent(source))
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    """True when a server could listen on ``port`` now (like a server, ignoring connections still closing)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 READY = "Press Ctrl-C to stop."

@@ -462,7 +462,8 @@ def test_permission_denied_on_the_install_dir_is_one_line(tight, tmp_path, serve
 def test_installdb_fills_the_dir_rundb_keep_made_and_keeps_its_data(tight, tmp_path, server):
     """`rundb --keep` first (embedded engine), installdb later: allowed, and the snapshot survives (also --force)."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from dynamo_apps import Rundb, free_port, make_app
+    from conftest import free_port
+    from dynamo_apps import Rundb, make_app
 
     app = make_app(tmp_path / "svc")
     run = Rundb(app, "--engine", "embedded", "--keep", "--port", str(free_port()))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from dynamo_apps import ACCOUNT, EVENT, SESSION, make_app, port_is_free
+from conftest import port_is_free
+from dynamo_apps import ACCOUNT, EVENT, SESSION, make_app
 
 
 @pytest.fixture

@@ -8,16 +8,14 @@ import sys
 import time
 
 import pytest
-from conftest import clean_env
+from conftest import clean_env, free_port, port_is_free
 from dynamo_apps import (
     ACCOUNT,
     EVENT,
     Rundb,
     build_stub_jar,
-    free_port,
     make_app,
     pid_alive,
-    port_is_free,
 )
 
 

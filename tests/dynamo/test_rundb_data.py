@@ -9,15 +9,14 @@ import time
 
 import boto3
 import pytest
+from conftest import free_port, port_is_free
 from dynamo_apps import (
     ACCOUNT,
     EVENT,
     Rundb,
     build_stub_jar,
-    free_port,
     make_app,
     pid_alive,
-    port_is_free,
 )
 
 SNAPSHOT = "shared-embedded-instance.json"

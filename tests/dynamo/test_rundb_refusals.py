@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import clean_env
-from dynamo_apps import ACCOUNT, EVENT, Rundb, free_port, make_app, port_is_free
+from conftest import clean_env, free_port, port_is_free
+from dynamo_apps import ACCOUNT, EVENT, Rundb, make_app
 
 MODEL = '''\
 from flywheel import Model, Field

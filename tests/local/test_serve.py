@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from local_apps import PNG, Server, free_port, make_app, port_is_free, write
+from conftest import free_port, port_is_free
+from local_apps import PNG, Server, make_app, write
 
 PAYLOADS = ("1.0", "2.0")
 

@@ -5,7 +5,8 @@ import socket
 
 import pytest
 import requests
-from local_apps import Server, free_port, make_app
+from conftest import free_port
+from local_apps import Server, make_app
 
 
 @pytest.fixture(scope="module")
