@@ -1,17 +1,34 @@
 """local.serve against malformed HTTP: a 400 with the reason, no traceback, the server keeps answering."""
 from __future__ import annotations
 
+import json
+import re
 import socket
 
 import pytest
 import requests
 from conftest import free_port
-from local_apps import Server, make_app
+from local_apps import Server, make_app, write
+
+#: A handler that puts whatever the query asks for into its response headers (as one echoing input would).
+SPLITTER = '''
+import json
+
+import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
+
+
+@lambda_proxy.get
+def get_handler(request, **kwargs):
+    answer = json.loads(request.query["answer"])
+    return {"statusCode": 200, "body": "x", **answer}
+'''
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     root = make_app(tmp_path_factory.mktemp("serve-hostile") / "shop")
+    write(root / "app" / "functions" / "splitter" / "__init__.py", "")
+    write(root / "app" / "functions" / "splitter" / "handler.py", SPLITTER)
     port = free_port()
     server = Server(root, "--port", str(port), "--no-db", "--no-reload")
     server.wait_ready()
@@ -77,3 +94,31 @@ def test_a_host_that_cannot_be_bound_says_why(tmp_path_factory, host, words):
     assert server.process.wait(60) == 1
     server.reader.join(10)
     assert words in server.output() and "already" not in server.output() and "Traceback" not in server.output()
+
+
+@pytest.mark.parametrize("answer, reason", [
+    ({"headers": {"Location": "/x\r\nSet-Cookie: session=evil"}}, "header Location holds a line break"),
+    ({"headers": {"X-A\r\nSet-Cookie: session=evil": "1"}}, "is not an HTTP token"),
+    ({"multiValueHeaders": {"X-M": ["a", "b\nSet-Cookie: session=evil"]}}, "header X-M holds a line break"),
+    ({"headers": {"X-Name": "\u4e2d"}}, "cannot carry"),
+])
+def test_a_header_that_would_split_the_response_is_a_502(served, answer, reason):
+    port, server = served
+    response = requests.get(f"http://127.0.0.1:{port}/splitter", params={"answer": json.dumps(answer)}, timeout=30)
+    assert response.status_code == 502  # was a 200 carrying the injected Set-Cookie header
+    assert "session" not in response.cookies and "Set-Cookie" not in response.headers
+    line = server.wait_for_line(f"502 for GET /splitter: Malformed Lambda proxy response: .*{re.escape(reason)}.*",
+                                pattern=True)
+    assert "Traceback" not in server.output(), line
+
+
+def test_framing_headers_of_the_function_are_left_out(served):
+    port, server = served
+    answer = {"headers": {"Content-Length": "999", "Transfer-Encoding": "chunked", "X-Kept": "yes"}}
+    with requests.Session() as session:  # one keep-alive connection: a wrong length would hang the next request
+        for _ in range(2):
+            response = session.get(f"http://127.0.0.1:{port}/splitter", params={"answer": json.dumps(answer)},
+                                   timeout=30)
+            assert (response.status_code, response.text, response.headers["X-Kept"]) == (200, "x", "yes")
+            assert response.headers["Content-Length"] == "1" and "Transfer-Encoding" not in response.headers
+    server.wait_for_line("Content-Length header is left out")

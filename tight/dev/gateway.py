@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -326,9 +327,36 @@ def http_response(response: Any, payload: str = "1.0") -> HttpResponse:
     shape = _rest_response if payload == "1.0" else _http_response
     try:
         status, headers, body, notes = shape(response)
+        headers, dropped = _safe_headers(headers)
     except MalformedResponse as exc:
         return bad_gateway(f"Malformed Lambda proxy response: {exc}")
+    notes += tuple(f"the response's {name} header is left out: the server frames the body itself" for name in dropped)
     return HttpResponse(status, headers, body, None, notes)
+
+
+#: Framing headers the server sets itself; a function's own would desynchronise the connection.
+FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _safe_headers(headers: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """``headers`` without framing ones; a name or value that would split the response is malformed."""
+    kept, dropped = [], []
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise MalformedResponse(f"header name {name!r} is not an HTTP token")
+        if any(c in value for c in "\r\n\0"):
+            raise MalformedResponse(f"header {name} holds a line break or NUL: {value!r}")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise MalformedResponse(f"header {name} holds characters HTTP headers cannot carry: {value!r} "
+                                    "(percent-encode them)") from None
+        if name.lower() in FRAMING:
+            dropped.append(name)
+        else:
+            kept.append((name, value))
+    return kept, dropped
 
 
 # -- invoking ------------------------------------------------------------------------
