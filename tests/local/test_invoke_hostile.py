@@ -72,3 +72,25 @@ def test_an_event_just_under_the_limit_still_runs(app_dir, tmp_path):
     result = invoke(app_dir, "--event", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["statusCode"] == 201  # the echo app answers a POST with 201
+
+
+@pytest.fixture(scope="module")
+def events_app(tmp_path_factory):
+    root = make_app(tmp_path_factory.mktemp("invoke-events") / "shop")
+    for name in ("audit", "tick"):
+        (root / "app" / "functions" / name).mkdir()
+        (root / "app" / "functions" / name / "__init__.py").write_text("")
+        (root / "app" / "functions" / name / "handler.py").write_text("")
+    with (root / "tight.yml").open("a") as handle:  # functions: is the file's last section
+        handle.write("  audit: {type: dynamodb_stream, table: Account}\n  tick: {type: schedule, schedule: rate(1 hour)}\n")
+    return root
+
+
+@pytest.mark.parametrize("function", ["audit", "tick"])
+def test_a_body_of_json_nested_too_deeply_is_a_usage_error(events_app, function):
+    result = subprocess.run([sys.executable, "-m", "tight_tasks", "local.invoke", function, "--no-db",
+                             "--body", "[" * 5000 + "]" * 5000], cwd=events_app, capture_output=True, text=True,
+                            timeout=120, check=False, env=clean_env())
+    assert result.returncode == 2, result.stderr[-1000:]  # was 1 with a RecursionError traceback
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr[-1000:]
+    assert "nested too deeply" in result.stderr

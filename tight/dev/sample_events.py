@@ -230,3 +230,5 @@ def _json(text: str, what: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise ValueError(f"the {what} must be JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"the {what} is JSON nested too deeply to decode") from None
