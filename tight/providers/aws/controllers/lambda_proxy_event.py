@@ -31,7 +31,7 @@ TYPE_CHECKING = False  # typing is not imported at cold start
 if TYPE_CHECKING:
     from typing import Any
 
-from tight.providers.aws.controllers import cors, registry
+from tight.providers.aws.controllers import arguments, cors, registry
 from tight.providers.aws.controllers.http_response import Response, build, dumps, render
 from tight.providers.aws.events.http import BadRequest, Request, principal_id
 
@@ -65,7 +65,6 @@ ARGUMENTS = ("request", "event", "context", "body", "path_parameters", "query_pa
 _DEFAULT_HEADERS: dict[str, str] = {}
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}
 _ACCEPTS: dict[Callable[..., Any], tuple[str, ...]] = {}
-_VAR_KEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at cold start
 
 
 def _log():
@@ -137,32 +136,12 @@ head = _register("HEAD")
 
 def _accepted_arguments(function: Callable[..., Any]) -> tuple[str, ...]:
     """Which of :data:`ARGUMENTS` ``function`` takes (all of them when it takes ``**kwargs``)."""
-    accepted = _ACCEPTS.get(function)
-    if accepted is None:
-        code = getattr(function, "__code__", None)
-        if code is None or getattr(function, "__wrapped__", None) is not None:
-            accepted = _signature_arguments(function)
-        elif code.co_flags & _VAR_KEYWORDS:
-            accepted = ARGUMENTS
-        else:
-            names = code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount]
-            accepted = tuple(a for a in ARGUMENTS if a in names)
-        _ACCEPTS[function] = accepted
-    return accepted
-
-
-def _signature_arguments(function: Callable[..., Any]) -> tuple[str, ...]:
-    import inspect
-
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return ARGUMENTS
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return ARGUMENTS
-    names = {p.name for p in parameters
-             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
-    return tuple(a for a in ARGUMENTS if a in names)
+    found = _ACCEPTS.get(function)
+    if found is None:
+        names = arguments.accepted(function)
+        found = ARGUMENTS if names is None else tuple(a for a in ARGUMENTS if a in names)
+        _ACCEPTS[function] = found
+    return found
 
 
 def handlers(controller: str) -> dict[str, Callable[..., Any]]:

@@ -13,10 +13,8 @@ if TYPE_CHECKING:
     Handler = Callable[..., Any]
 
 from tight.providers.aws.controllers import registry
+from tight.providers.aws.controllers.arguments import accepted
 from tight.providers.aws.events.kinds import describe
-
-_ACCEPTS: dict[Handler, frozenset[str] | None] = {}
-_VAR_KEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at cold start
 
 
 def log():
@@ -52,34 +50,6 @@ def decorator(source: str, handlers: dict[str, Handler], dispatch: Callable[[str
 
 def _name(function: Handler) -> str:
     return getattr(function, "__qualname__", None) or repr(function)
-
-
-def accepted(function: Handler) -> frozenset[str] | None:
-    """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
-    if function in _ACCEPTS:
-        return _ACCEPTS[function]
-    code = getattr(function, "__code__", None)
-    if code is None or getattr(function, "__wrapped__", None) is not None:
-        names = _signature_names(function)
-    elif code.co_flags & _VAR_KEYWORDS:
-        names = None
-    else:
-        names = frozenset(code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount])
-    _ACCEPTS[function] = names
-    return names
-
-
-def _signature_names(function: Handler) -> frozenset[str] | None:
-    import inspect
-
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return frozenset(p.name for p in parameters if p.kind in kinds)
 
 
 def call(function: Handler, arguments: Mapping[str, Any]) -> Any:
