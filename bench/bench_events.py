@@ -13,12 +13,11 @@ Both against a hand-written SQS handler with no framework (a loop over the recor
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import timeit
 from pathlib import Path
 
-from .common import PY, REPO, RUNS, Figure, median_interleaved, wall
+from .common import PY, REPO, RUNS, Figure, generated_app, median_interleaved, wall
 
 EVENTS = REPO / "tests" / "events"
 
@@ -55,22 +54,8 @@ def batch(size: int = 10) -> dict:
     return {"Records": chosen}
 
 
-def generated_app(tmp: Path) -> Path:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp)}
-    for args, cwd in ((["generate.app", "svc"], tmp), (["generate.function", "orders", "--type", "sqs"], tmp / "svc")):
-        subprocess.run([PY, "-m", "tight_tasks", *args], cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    root = tmp / "svc"
-    from tight_tasks.vendordir import copy_runtime
-
-    copy_runtime(root / "app" / "vendored")
-    (root / "tight_env.json").write_text('{"CI": false, "NAME": "svc", "STAGE": "dev"}\n', encoding="utf-8")
-    (root / "hand_written.py").write_text(HAND_WRITTEN, encoding="utf-8")
-    return root
-
-
 def run(tmp: Path):
-    root = generated_app(tmp)
+    root = generated_app(tmp, ["orders", "--type", "sqs"], HAND_WRITTEN)
     event = batch()
     arg = json.dumps(event)
     env = {"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"}

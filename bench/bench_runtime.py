@@ -13,12 +13,11 @@ Both against a hand-written handler with no framework, measured side by side:
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import timeit
 from pathlib import Path
 
-from .common import PY, REPO, RUNS, Figure, median_interleaved, wall
+from .common import PY, REPO, RUNS, Figure, generated_app, median_interleaved, wall
 
 EVENTS = REPO / "tests" / "runtime" / "events"
 
@@ -38,23 +37,8 @@ CALL = ("import sys; sys.path.insert(0, ''); import json, {module}; "
         "r = {module}.{function}(json.loads(sys.argv[1]), None); assert r['statusCode'] == 200, r")
 
 
-def generated_app(tmp: Path) -> Path:
-    """``tight generate.app svc`` + ``generate.function hello``, vendored runtime and packaged env."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp)}
-    for args, cwd in ((["generate.app", "svc"], tmp), (["generate.function", "hello"], tmp / "svc")):
-        subprocess.run([PY, "-m", "tight_tasks", *args], cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    root = tmp / "svc"
-    from tight_tasks.vendordir import copy_runtime
-
-    copy_runtime(root / "app" / "vendored")
-    (root / "tight_env.json").write_text('{"CI": false, "NAME": "svc", "STAGE": "dev"}\n', encoding="utf-8")
-    (root / "hand_written.py").write_text(HAND_WRITTEN, encoding="utf-8")
-    return root
-
-
 def run(tmp: Path):
-    root = generated_app(tmp)
+    root = generated_app(tmp, ["hello"], HAND_WRITTEN)
     event = json.loads((EVENTS / "rest_v1.json").read_text(encoding="utf-8"))
     event["body"] = None  # a plain GET
     arg = json.dumps(event)

@@ -50,3 +50,19 @@ def median_interleaved(*commands, runs: int = RUNS, setup=None) -> list[float]:
 
 
 PY = sys.executable
+
+
+def generated_app(tmp: Path, function: list[str], hand_written: str) -> Path:
+    """``tight generate.app svc`` + ``generate.function <function...>``, vendored runtime and packaged env,
+    and ``hand_written.py`` (the no-framework handler a figure is compared with) beside ``app_index.py``."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp)}
+    for args, cwd in ((["generate.app", "svc"], tmp), (["generate.function", *function], tmp / "svc")):
+        subprocess.run([PY, "-m", "tight_tasks", *args], cwd=cwd, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = tmp / "svc"
+    from tight_tasks.vendordir import copy_runtime
+
+    copy_runtime(root / "app" / "vendored")
+    (root / "tight_env.json").write_text('{"CI": false, "NAME": "svc", "STAGE": "dev"}\n', encoding="utf-8")
+    (root / "hand_written.py").write_text(hand_written, encoding="utf-8")
+    return root
