@@ -24,7 +24,7 @@ def _size(directory: Path) -> float:
 
 
 def run(tmp):
-    from tight_tasks.installers import find_uv, lambda_target, uv_supports
+    from tight_tasks._pip.installers import find_uv, lambda_target, uv_supports
 
     tight = [PY, "-m", "tight_tasks", "pip.install"]
     installers = ["pip"]

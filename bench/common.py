@@ -60,7 +60,7 @@ def generated_app(tmp: Path, function: list[str], hand_written: str) -> Path:
         subprocess.run([PY, "-m", "tight_tasks", *args], cwd=cwd, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = tmp / "svc"
-    from tight_tasks.vendordir import copy_runtime
+    from tight_tasks._pip.vendordir import copy_runtime
 
     copy_runtime(root / "app" / "vendored")
     (root / "tight_env.json").write_text('{"CI": false, "NAME": "svc", "STAGE": "dev"}\n', encoding="utf-8")

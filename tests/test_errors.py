@@ -391,7 +391,7 @@ def test_deploy_and_the_artifact_read_env_files_by_the_same_rules(tmp_path):
     """What goes to Lambda (stack environment, tight_env.json) passes the checks env.show applies."""
     from invoke.exceptions import Exit
 
-    from tight_tasks.artifact_rules import app_env_json
+    from tight_tasks._pip.artifact_rules import app_env_json
     from tight_tasks.deploy.inputs import stage_environment
 
     (tmp_path / "env.dist.yml").write_text('STAGE: dev\nA: "x\\0y"\n')

@@ -32,7 +32,7 @@ def test_user_install_metadata_has_no_heavy_packages(tight_wheel):
 
 PROBE = """
 import importlib.metadata as md
-from tight.core.local_dynamodb import call, embedded_dynamodb, list_tables
+from tight.dev.local_dynamodb import call, embedded_dynamodb, list_tables
 
 installed = sorted(d.metadata["Name"].lower() for d in md.distributions())
 print(sorted(set(installed) & set(HEAVY)))

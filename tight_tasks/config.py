@@ -6,7 +6,7 @@ Every task acts on the *app root*: the directory holding ``tight.yml`` (or
 ``inv`` (a user's own ``tasks.py``) :func:`settings` reads it itself, so
 composed tasks see the same values.
 
-Only ``invoke`` and the stdlib-only ``tight.core.env`` are imported here
+Only ``invoke`` and the stdlib-only ``tight.dev.env`` are imported here
 (``yaml`` lazily): this module is on the start-up path of every command.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from invoke.exceptions import Exit
 
-from tight.core import env
+from tight.dev import env
 
 CONFIG_NAMES = env.CONFIG_NAMES
 

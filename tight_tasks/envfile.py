@@ -9,7 +9,7 @@ from .config import fail
 
 
 def _load(path: Path) -> dict:
-    from tight.core.env import EnvFileError, read_env_file
+    from tight.dev.env import EnvFileError, read_env_file
 
     try:
         return read_env_file(path)
@@ -29,7 +29,7 @@ def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dic
     each overridden by the shell when set there, plus NAME from tight.yml."""
     import yaml
 
-    from tight.core.env import merge_env
+    from tight.dev.env import merge_env
 
     dist_path = app_root / "env.dist.yml"
     env_path = app_root / "env.yml"
@@ -62,7 +62,7 @@ def _write(path: Path, text: str) -> None:
 
 def show_env(app_root: Path, app_settings: dict) -> dict:
     """Print the environment the app runs with (env.dist.yml < env.yml < shell, plus NAME)."""
-    from tight.core.env import EnvFileError, app_env
+    from tight.dev.env import EnvFileError, app_env
 
     try:
         values = app_env(app_root)

@@ -158,7 +158,7 @@ def build_stub_jar(tmp_path_factory) -> Path:
 
     import pytest
 
-    from tight_tasks.engines import java_version
+    from tight_tasks.dynamo.engines import java_version
 
     if _STUB_JAR:
         return _STUB_JAR[0]

@@ -164,7 +164,7 @@ def test_no_models_says_so(tight, tmp_path):
 
 
 def test_file_stem():
-    from tight_tasks.schema import file_stem
+    from tight_tasks.dynamo.schema import file_stem
 
     assert file_stem("my-service-dev-accounts", "my-service-dev-") == "accounts"
     assert file_stem("my-cool-service-dev-user-profiles", "my-cool-service-dev-") == "user-profiles"

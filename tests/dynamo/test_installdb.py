@@ -220,14 +220,14 @@ def test_bad_version_is_a_usage_error(tight, tmp_path):
 
 
 def test_default_url_is_the_https_cloudfront_archive():
-    from tight_tasks.installdb import archive_url
+    from tight_tasks.dynamo.installdb import archive_url
 
     assert archive_url("v3.x") == "https://d1ni2b6xgvw0s0.cloudfront.net/v3.x/dynamodb_local_latest.tar.gz"
     assert archive_url("v2.x").startswith("https://")
 
 
 def test_progress_on_a_terminal_redraws_one_line():
-    from tight_tasks.download import Progress
+    from tight_tasks.dynamo.download import Progress
 
     now = [0.0]
     out = io.StringIO()
@@ -243,7 +243,7 @@ def test_progress_on_a_terminal_redraws_one_line():
 
 
 def test_progress_plain_lines_every_tenth():
-    from tight_tasks.download import Progress
+    from tight_tasks.dynamo.download import Progress
 
     now = [0.0]
     out = io.StringIO()
@@ -367,7 +367,7 @@ def test_plain_http_warns_that_the_checksum_proves_little(tight, tmp_path, serve
     assert result.returncode == 0, result.stderr
     assert (f"Warning: {server.url}/v3.x/dynamodb_local_latest.tar.gz is plain HTTP: its checksum comes from "
             "the same origin") in result.stderr
-    from tight_tasks.installdb import check_url
+    from tight_tasks.dynamo.installdb import check_url
 
     check_url("https://example.com/dynamodb_local_latest.tar.gz")
     assert capsys.readouterr().err == "", "https: no warning"
@@ -382,7 +382,7 @@ def test_small_download_prints_no_repeated_100_percent_lines(tight, tmp_path, se
 
 
 def test_progress_counts_a_tenth_once_however_big_the_chunk():
-    from tight_tasks.download import Progress
+    from tight_tasks.dynamo.download import Progress
 
     out = io.StringIO()
     progress = Progress(1000, stream=out, tty=False, clock=lambda: 1.0)
@@ -394,7 +394,7 @@ def test_progress_counts_a_tenth_once_however_big_the_chunk():
 
 
 def test_stalled_download_says_it_timed_out(server, tmp_path):
-    from tight_tasks.download import DownloadError, download
+    from tight_tasks.dynamo.download import DownloadError, download
 
     data = tarball({"DynamoDBLocal.jar": os.urandom(1_000_000)})  # the server sends half, then nothing
     url = server.publish("/slow/stall.tar.gz", data)

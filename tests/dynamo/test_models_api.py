@@ -1,4 +1,4 @@
-"""tight.core.models (discovery, model -> table) and tight.core.local_dynamodb (embedded engine)."""
+"""tight.dev.models (discovery, model -> table) and tight.dev.local_dynamodb (embedded engine)."""
 from __future__ import annotations
 
 import sys
@@ -23,7 +23,7 @@ def app_env(monkeypatch):
 
 
 def test_discover_models_sorted_files_own_classes_only(tmp_path, app_env):
-    from tight.core.models import discover_models
+    from tight.dev.models import discover_models
 
     reexport = "from app.models.Account import Account\nfrom flywheel import Model\n"
     root = make_app(tmp_path / "svc", {"Session": SESSION, "Account": ACCOUNT, "Event": EVENT, "Zzz": reexport})
@@ -40,7 +40,7 @@ def test_discover_models_sorted_files_own_classes_only(tmp_path, app_env):
     ("import no_such_module_tight\n", "ModuleNotFoundError: No module named 'no_such_module_tight'"),
 ])
 def test_model_import_error_names_file_and_reason(tmp_path, app_env, source, reason):
-    from tight.core.models import ModelImportError, discover_models
+    from tight.dev.models import ModelImportError, discover_models
 
     root = make_app(tmp_path / "svc", {"Account": ACCOUNT, "Broken": source})
     with pytest.raises(ModelImportError) as info:
@@ -53,7 +53,7 @@ def test_model_import_error_names_file_and_reason(tmp_path, app_env, source, rea
 
 
 def test_table_spec_covers_every_feature(tmp_path, app_env):
-    from tight.core.models import discover_models, table_spec
+    from tight.dev.models import discover_models, table_spec
 
     event, session = discover_models(make_app(tmp_path / "svc", {"Event": EVENT, "Session": SESSION}))
     spec = table_spec(event)
@@ -86,7 +86,7 @@ def test_table_spec_covers_every_feature(tmp_path, app_env):
     ("'ttl': {'enabled': True},", "__metadata__['ttl'] must be"),
 ])
 def test_bad_tight_metadata_names_model_and_file(tmp_path, app_env, extra, message):
-    from tight.core.models import ModelError, discover_models, table_spec
+    from tight.dev.models import ModelError, discover_models, table_spec
 
     source = ACCOUNT.replace("'throughput': {", extra + "\n        'throughput': {")
     (model,) = discover_models(make_app(tmp_path / "svc", {"Account": source}))
@@ -97,8 +97,8 @@ def test_bad_tight_metadata_names_model_and_file(tmp_path, app_env, extra, messa
 
 
 def test_embedded_dynamodb_creates_tables_and_releases_port(tmp_path, app_env):
-    from tight.core.local_dynamodb import client, create_tables, embedded_dynamodb
-    from tight.core.models import discover_models
+    from tight.dev.local_dynamodb import client, create_tables, embedded_dynamodb
+    from tight.dev.models import discover_models
 
     models = discover_models(make_app(tmp_path / "svc", {"Account": ACCOUNT, "Event": EVENT, "Session": SESSION}))
     with embedded_dynamodb(models) as endpoint:
@@ -126,7 +126,7 @@ def test_embedded_dynamodb_creates_tables_and_releases_port(tmp_path, app_env):
 
 
 def test_embedded_dynamodb_stops_on_error(app_env):
-    from tight.core.local_dynamodb import embedded_dynamodb
+    from tight.dev.local_dynamodb import embedded_dynamodb
 
     with pytest.raises(RuntimeError, match="boom"), embedded_dynamodb() as endpoint:
         port = int(endpoint.rsplit(":", 1)[1])
@@ -137,8 +137,8 @@ def test_embedded_dynamodb_stops_on_error(app_env):
 def test_flywheel_follows_aws_endpoint_url_dynamodb(tmp_path, app_env, monkeypatch):
     from flywheel import Engine
 
-    from tight.core.local_dynamodb import DUMMY_CREDENTIALS, embedded_dynamodb
-    from tight.core.models import discover_models
+    from tight.dev.local_dynamodb import DUMMY_CREDENTIALS, embedded_dynamodb
+    from tight.dev.models import discover_models
 
     (account,) = discover_models(make_app(tmp_path / "svc"))
     with embedded_dynamodb([account]) as endpoint:
@@ -153,7 +153,7 @@ def test_flywheel_follows_aws_endpoint_url_dynamodb(tmp_path, app_env, monkeypat
 
 
 def test_engine_refusal_is_a_dynamodb_error(app_env):
-    from tight.core.local_dynamodb import (
+    from tight.dev.local_dynamodb import (
         DynamoDBError,
         create_tables,
         embedded_dynamodb,
@@ -168,7 +168,7 @@ def test_engine_refusal_is_a_dynamodb_error(app_env):
 
 
 def test_listen_url():
-    from tight.core.local_dynamodb import listen_url
+    from tight.dev.local_dynamodb import listen_url
 
     assert listen_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
     assert listen_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"

@@ -158,7 +158,7 @@ def test_unknown_engine_is_a_usage_error(tight, tmp_path):
 
 
 def test_choose_engine(tmp_path, monkeypatch):
-    from tight_tasks import engines as localdb
+    from tight_tasks.dynamo import engines as localdb
 
     app = make_app(tmp_path / "svc")
     assert localdb.choose_engine("auto", app, "dynamo_db", "127.0.0.1", 8000).name == "embedded"
@@ -188,7 +188,7 @@ def test_local_engine_with_a_broken_jar_fails_cleanly_and_keep(tight, tmp_path):
 
     if shutil.which("java") is None:
         pytest.skip("no java on this machine")
-    from tight_tasks.engines import java_version
+    from tight_tasks.dynamo.engines import java_version
 
     if (java_version()[1] or 0) < 17:
         pytest.skip("no Java 17+ on this machine")

@@ -208,7 +208,7 @@ def test_running_dynamodb_keep_saves_only_on_a_clean_exit(tmp_path, monkeypatch)
     """The Python API: keep=True saves when the block ends (or is interrupted), never after an error."""
     import sys
 
-    from tight_tasks.localdb import running_dynamodb
+    from tight_tasks.dynamo.localdb import running_dynamodb
 
     for key in ("NAME", "STAGE", "CI"):  # running_dynamodb applies the app's env.yml: restore them after
         monkeypatch.setenv(key, "x")
@@ -235,7 +235,7 @@ def test_running_dynamodb_keep_saves_only_on_a_clean_exit(tmp_path, monkeypatch)
     assert b'"second"' in data.read_bytes() and b'"kept"' in data.read_bytes()
     before = data.read_bytes()
 
-    from tight_tasks import snapshot
+    from tight_tasks.dynamo import snapshot
 
     def interrupted(endpoint, saved, path):  # Ctrl-C while the snapshot is being loaded
         raise KeyboardInterrupt

@@ -136,7 +136,7 @@ def test_a_host_of_this_machine_by_name_works(tmp_path):
 
 
 def test_generateschema_refuses_the_same_table_names(tight, tmp_path):
-    """One rule for both commands (tight.core.models.table_name): no traceback, no file written."""
+    """One rule for both commands (tight.dev.models.table_name): no traceback, no file written."""
     app = make_app(tmp_path / "svc", {"Thing": MODEL.format(cls="Thing", name="x" * 300)})
     error = one_line(tight("dynamo.generateschema", cwd=app))
     assert "has 300 characters; DynamoDB needs 3 to 255" in error

@@ -12,7 +12,7 @@ REGIONS = ("us-east-1", "us-west-2", "localhost", "eu-central-1")
 def app_models(tmp_path, monkeypatch):
     import sys
 
-    from tight.core.models import discover_models
+    from tight.dev.models import discover_models
 
     monkeypatch.setenv("NAME", "my-service")
     monkeypatch.setenv("STAGE", "dev")
@@ -30,7 +30,7 @@ def session(region, key="local", secret="local", token=None):
 def test_every_region_and_access_key_sees_the_same_tables(app_models, monkeypatch):
     """Tables made by tight in one region, items written from another, read back from all of them,
     also with credentials moto would file under another account (an assumed role in 111111111111)."""
-    from tight.core.local_dynamodb import embedded_dynamodb
+    from tight.dev.local_dynamodb import embedded_dynamodb
 
     monkeypatch.setenv("AWS_REGION", "localhost")  # the region tight itself signs with
     with embedded_dynamodb(app_models) as endpoint:
@@ -60,7 +60,7 @@ def test_every_region_and_access_key_sees_the_same_tables(app_models, monkeypatc
 
 
 def test_shared_environ_rewrites_only_what_picks_account_and_region():
-    from tight.core.local_dynamodb import (
+    from tight.dev.local_dynamodb import (
         DUMMY_CREDENTIALS,
         SHARED_REGION,
         shared_environ,

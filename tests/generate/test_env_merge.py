@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import billion_laughs
 
-from tight.core import env
+from tight.dev import env
 
 
 @pytest.mark.parametrize("text, value", [

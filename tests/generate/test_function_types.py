@@ -12,7 +12,7 @@ import yaml
 from conftest import clean_env, run_tight
 
 from tight.dev import routes
-from tight_tasks import function_types
+from tight_tasks.generate import function_types
 
 USER_TIGHT_YML = """\
 # my service's settings

@@ -10,7 +10,7 @@ import yaml
 from conftest import clean_env
 from invoke.exceptions import Exit
 
-from tight_tasks import scaffold
+from tight_tasks.generate import scaffold
 
 APP_TREE = {
     ".gitignore", "app/__init__.py", "app/functions/__init__.py", "app/lib/__init__.py", "app/models/__init__.py",

@@ -12,7 +12,7 @@ from typing import ClassVar
 import pytest
 from conftest import REPO, clean_env, find_python, make_venv
 
-from tight.core.local_dynamodb import embedded_dynamodb
+from tight.dev.local_dynamodb import embedded_dynamodb
 from tight.providers.aws.clients import dynamo_db
 
 UTC = datetime.timezone(datetime.timedelta(0))  # datetime.UTC needs Python 3.11
@@ -195,7 +195,7 @@ ROUND_TRIP = textwrap.dedent("""
     item = engine.get(Stamp, id="a")
     assert (item.at, item.day) == (value, value.date()), (item.at, item.day)
 
-    import tight.core.test_helpers  # noqa: F401 - the whole runtime imports on this Python
+    import tight.dev.test_helpers  # noqa: F401 - the whole runtime imports on this Python
     import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
     import tight.providers.aws.lambda_app.app  # noqa: F401
 

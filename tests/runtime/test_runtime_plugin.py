@@ -13,7 +13,7 @@ from runtime_helpers import ACCOUNT_MODEL, GENERATED_HANDLER, make_app, write
 GENERATED_TEST = '''\
 import os, json
 here = os.path.dirname(os.path.realpath(__file__))
-from tight.core.test_helpers import playback, record, expected_response_body
+from tight.dev.test_helpers import playback, record, expected_response_body
 
 
 def test_get_method(app, dynamo_db_session):
@@ -63,7 +63,7 @@ import json
 import os
 
 import botocore.exceptions
-from tight.core.test_helpers import expected_response_body, playback
+from tight.dev.test_helpers import expected_response_body, playback
 from tight.providers.aws.clients import dynamo_db
 
 here = os.path.dirname(os.path.realpath(__file__))
@@ -254,7 +254,7 @@ def test_plugin_did_nothing(request):
     assert request.config.pluginmanager.has_plugin("tight")
     assert "NAME" not in os.environ and "STAGE" not in os.environ
     heavy = {"boto3", "botocore", "flywheel", "placebo", "moto", "yaml", "jinja2", "invoke",
-             "tight_tasks", "tight.core.env", "tight.core.test_helpers"}
+             "tight_tasks", "tight.dev.env", "tight.dev.test_helpers"}
     assert heavy.isdisjoint(sys.modules), heavy.intersection(sys.modules)
 '''
 
@@ -280,7 +280,7 @@ def test_generated_app_records_and_plays_back(tight, tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
     write(root / "tests" / "conftest.py", APP_CONFTEST_DB)
     write(root / "tests" / "test_tables.py", '''\
-        from tight.core.test_helpers import playback
+        from tight.dev.test_helpers import playback
         from tight.providers.aws.clients import dynamo_db
 
 

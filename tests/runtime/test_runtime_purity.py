@@ -60,7 +60,7 @@ def test_what_ships_to_lambda_needs_only_itself_the_stdlib_and_boto3():
 
 def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
     """The app's tests put app/vendored first: tight.providers comes from there, tight.core from tight-cli."""
-    from tight_tasks.vendordir import copy_runtime
+    from tight_tasks._pip.vendordir import copy_runtime
 
     vendored = tmp_path / "vendored"
     copied = copy_runtime(vendored)
@@ -68,8 +68,8 @@ def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
     code = ("import json, sys\n"
             f"sys.path.insert(0, {str(vendored)!r})\n"
             "from tight.providers.aws.controllers import lambda_proxy_event\n"
-            "from tight.core.test_helpers import expected_response_body, playback\n"
-            "import tight.core.pytest_plugin, tight.core.test_helpers as helpers\n"
+            "from tight.dev.test_helpers import expected_response_body, playback\n"
+            "import tight.dev.pytest_plugin, tight.dev.test_helpers as helpers\n"
             "print(json.dumps([lambda_proxy_event.__file__, helpers.__file__]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(),
                             cwd=tmp_path, timeout=60, check=False)
@@ -91,7 +91,7 @@ def test_runtime_is_pure_python():
 
 def test_heavy_modules_are_imported_lazily():
     modules = ["tight.providers.aws.controllers.lambda_proxy_event", "tight.providers.aws.lambda_app.app",
-               "tight.providers.aws.clients.dynamo_db", "tight.core.test_helpers",
+               "tight.providers.aws.clients.dynamo_db", "tight.dev.test_helpers",
                "tight.providers.aws.events.http", "tight.providers.aws.controllers.cors",
                "tight.providers.aws.controllers.http_response", "tight.providers.aws.lambda_app.environment"]
     for module in modules:
@@ -109,7 +109,7 @@ def test_generated_tests_pass_with_the_vendored_runtime_first(tmp_path):
     """generate.app, vendor the runtime as pip.install does, then generate.function runs the app's tests."""
     from conftest import run_tight
 
-    from tight_tasks.vendordir import copy_runtime
+    from tight_tasks._pip.vendordir import copy_runtime
 
     assert run_tight("generate.app", "svc", cwd=tmp_path).returncode == 0
     root = tmp_path / "svc"
@@ -118,7 +118,7 @@ def test_generated_tests_pass_with_the_vendored_runtime_first(tmp_path):
         "import app_index  # puts app/vendored first\n"
         "import sys\n\n\n"
         "def test_vendored_first_and_dev_code_found():\n"
-        "    from tight.core.test_helpers import playback  # noqa: F401 - from tight-cli\n"
+        "    from tight.dev.test_helpers import playback  # noqa: F401 - from tight-cli\n"
         "    assert sys.path[0].endswith('vendored')\n", encoding="utf-8")
     result = run_tight("generate.function", "hello", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,12 +1,12 @@
-"""tight.core.test_helpers: run mode, tapes, expectations, record/playback against a real engine."""
+"""tight.dev.test_helpers: run mode, tapes, expectations, record/playback against a real engine."""
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import BotoCoreError
 from runtime_helpers import write
 
-from tight.core import test_helpers
-from tight.core.local_dynamodb import embedded_dynamodb
+from tight.dev import test_helpers
+from tight.dev.local_dynamodb import embedded_dynamodb
 from tight.providers.aws.clients import dynamo_db
 
 GENERATED_EXPECTATION = "body: '{\"hello\":\"world\"}'\nheaders: {Access-Control-Allow-Origin: '*'}\nstatusCode: 200\n"

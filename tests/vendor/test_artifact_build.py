@@ -15,7 +15,7 @@ from conftest import clean_env, run_tight
 from invoke.exceptions import Exit
 from vendor_wheels import build_wheel, wheel_from_installed
 
-from tight_tasks import artifact, vendordir
+from tight_tasks._pip import artifact, vendordir
 
 APP_INDEX = """import os
 import sys

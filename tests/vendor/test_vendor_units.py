@@ -7,9 +7,9 @@ import sys
 import pytest
 from invoke.exceptions import Exit
 
-from tight_tasks import installers, vendor, vendordir
-from tight_tasks.installers import IndexOptions, lambda_target
-from tight_tasks.requirements import add_requirements, requirement_name
+from tight_tasks._pip import installers, vendor, vendordir
+from tight_tasks._pip.installers import IndexOptions, lambda_target
+from tight_tasks._pip.requirements import add_requirements, requirement_name
 
 
 @pytest.mark.parametrize("runtime", ["python3.10", "python3.11"])
@@ -189,7 +189,7 @@ def test_stale_staging_dirs_are_removed_fresh_ones_kept(tmp_path):
     import os
     import time
 
-    from tight_tasks.vendordir import remove_stale_staging
+    from tight_tasks._pip.vendordir import remove_stale_staging
 
     vendor = tmp_path / "vendored"
     vendor.mkdir()
@@ -208,7 +208,7 @@ def test_stale_staging_dirs_are_removed_fresh_ones_kept(tmp_path):
 
 
 def test_requirement_names_follow_included_files(tmp_path):
-    from tight_tasks.requirements import requirement_names_in
+    from tight_tasks._pip.requirements import requirement_names_in
 
     (tmp_path / "requirements-vendor.txt").write_text("flywheel\n-r base.txt\n-c pins.txt\n./wheels/x.whl\n")
     (tmp_path / "base.txt").write_text("Six==1.16\n--requirement=requirements-vendor.txt  # a loop\nflywheel\n")

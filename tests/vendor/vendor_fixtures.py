@@ -8,7 +8,7 @@ import pytest
 from conftest import clean_env, run_tight
 from vendor_wheels import build_wheel
 
-from tight_tasks import installers
+from tight_tasks._pip import installers
 
 PLATFORM_TAG = {
     "x86_64": "manylinux_2_17_x86_64.manylinux2014_x86_64",

@@ -248,7 +248,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
 
     ``confirm(question)`` is asked before executing (None: don't ask).
     """
-    from ..artifact import build_artifact
+    from .._pip.artifact import build_artifact
 
     app, text = make_template(root, settings, stage)
     cloud = connect(region, cloud_factory)

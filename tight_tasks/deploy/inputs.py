@@ -48,7 +48,7 @@ def check_name(settings: Mapping[str, Any]) -> str:
 
 def stage_environment(root: Path, name: str, stage: str) -> dict[str, str]:
     """env.dist.yml < env.<stage>.yml, plus NAME and STAGE, as the strings Lambda gets."""
-    from tight.core.env import ENV_DIST, EnvFileError, as_environ, read_env_file
+    from tight.dev.env import ENV_DIST, EnvFileError, as_environ, read_env_file
 
     try:
         values = {**read_env_file(root / ENV_DIST), **read_env_file(root / f"env.{stage}.yml")}
@@ -85,7 +85,7 @@ def stage_tables(root: Path, environment: Mapping[str, str],
 
     ``names``, when given, receives model name (class and file) -> table name.
     """
-    from tight.core.models import (
+    from tight.dev.models import (
         ModelError,
         ModelImportError,
         discover_models,
@@ -121,7 +121,7 @@ def functions_and_routes(root: Path, config: Mapping[str, Any]) -> tuple[dict[st
 
 def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     """The :class:`App` of the app at ``root`` for ``stage`` (``settings``: tight.yml, with its ``functions``)."""
-    from ..vendor import lambda_target
+    from .._pip.vendor import lambda_target
 
     stage = check_stage(stage)
     name = check_name(settings)

@@ -33,7 +33,7 @@ def app_environment(root: Path, db: bool = True, host: str = "127.0.0.1") -> Ite
     """Apply the app's env; with ``db``, run the embedded DynamoDB for the block and yield its details."""
     require_env_file(root, "the app")
     if not db:
-        from tight.core.env import EnvFileError, apply_env
+        from tight.dev.env import EnvFileError, apply_env
 
         try:
             apply_env(root)
@@ -41,7 +41,7 @@ def app_environment(root: Path, db: bool = True, host: str = "127.0.0.1") -> Ite
             raise fail(f"{exc}; fix the file and retry.") from None
         yield None
         return
-    from ..localdb import running_dynamodb
+    from ..dynamo.localdb import running_dynamodb
 
     saved = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     with running_dynamodb(root, engine="embedded", host=host, port=0) as info:

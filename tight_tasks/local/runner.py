@@ -89,7 +89,7 @@ def purge_modules() -> None:
 
 
 def read_tight_yml(root: Path) -> dict[str, Any]:
-    from tight.core.env import CONFIG_NAMES, read_mapping
+    from tight.dev.env import CONFIG_NAMES, read_mapping
 
     for name in CONFIG_NAMES:
         if (root / name).is_file():
@@ -118,7 +118,7 @@ class LocalApp:
     # -- loading ---------------------------------------------------------------------
     def configure(self) -> None:
         """Read the function names and tight.yml's ``functions:`` (raises :class:`AppError`)."""
-        from tight.core.env import EnvFileError
+        from tight.dev.env import EnvFileError
         from tight.providers.aws.lambda_app.app import function_names
 
         names = function_names(self.root)

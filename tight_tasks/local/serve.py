@@ -182,7 +182,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        from ..engines import address_problem
+        from ..dynamo.engines import address_problem
 
         problem = address_problem(host, port)  # says which: a busy port, a privileged one, a foreign host...
         raise fail(problem or f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None

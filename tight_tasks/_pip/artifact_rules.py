@@ -8,7 +8,7 @@
 * :func:`app_env_json` - ``tight_env.json``, the app's env for the Lambda runtime
   (which has no PyYAML).
 
-Only the standard library is imported here (``yaml`` lazily, through tight.core.env).
+Only the standard library is imported here (``yaml`` lazily, through tight.dev.env).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tight.core import env as core_env
+from tight.dev import env as core_env
 
-from .config import fail
+from ..config import fail
 from .installers import LambdaTarget
 from .requirements import REQUIREMENTS_FILE, requirement_names_in
 from .vendordir import PROVIDED_BY_LAMBDA, built_for, vendored_projects

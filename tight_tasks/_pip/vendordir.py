@@ -19,8 +19,8 @@ import shutil
 import time
 from pathlib import Path
 
-from . import files
-from .config import fail, usage_error
+from .. import files
+from ..config import fail, usage_error
 from .installers import LambdaTarget
 from .requirements import normalize
 

@@ -3,7 +3,7 @@ import os
 
 from invoke import Collection, task
 
-from .config import app_root, find_app_root, port_number, settings
+from ..config import app_root, find_app_root, port_number, settings
 
 DEFAULTS = {
     "engine": "auto",

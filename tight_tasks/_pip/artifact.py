@@ -20,10 +20,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import console
-from . import files as fileops
+from .. import console
+from .. import files as fileops
+from ..config import CONFIG_NAMES, fail
 from .artifact_rules import ENV_FILE, ENV_JSON, app_env_json, check_vendor, is_secret
-from .config import CONFIG_NAMES, fail
 from .installers import lambda_target
 from .vendordir import UNZIPPED_LIMIT
 

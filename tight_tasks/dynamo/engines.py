@@ -2,7 +2,7 @@
 
 ``embedded``
     moto's DynamoDB server in a thread of this process
-    (:class:`tight.core.local_dynamodb.EmbeddedServer`): no Java, no Docker,
+    (:class:`tight.dev.local_dynamodb.EmbeddedServer`): no Java, no Docker,
     data in memory (saved to a file on stop with ``--keep``: :mod:`.snapshot`).
 ``local``
     DynamoDB Local (``dynamo_db/DynamoDBLocal.jar``, installed by
@@ -20,7 +20,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from .config import fail, usage_error
+from ..config import fail, usage_error
 
 ENGINES = ("auto", "embedded", "local")
 JAR = "DynamoDBLocal.jar"
@@ -107,7 +107,7 @@ class EmbeddedEngine:
     name = "embedded"
 
     def __init__(self, host: str, port: int, data_file: Path | None = None):
-        from tight.core.local_dynamodb import EmbeddedServer
+        from tight.dev.local_dynamodb import EmbeddedServer
 
         self.server = EmbeddedServer(host, port)
         self.endpoint = self.server.endpoint
@@ -154,7 +154,7 @@ class LocalEngine:
 
     def __init__(self, host: str, port: int, directory: Path, java: str, keep: bool = False):
         self.host, self.port, self.directory, self.java, self.keep = host, port, directory, java, keep
-        from tight.core.local_dynamodb import listen_url
+        from tight.dev.local_dynamodb import listen_url
 
         self.endpoint = listen_url(host, port)
         self.process: subprocess.Popen | None = None
@@ -164,7 +164,7 @@ class LocalEngine:
                 "-sharedDb", "-dbPath", str(self.directory), "-port", str(self.port)]
 
     def start(self) -> None:
-        from .process import die_with_parent
+        from ..process import die_with_parent
 
         self.process = subprocess.Popen(self.command(), cwd=self.directory, stdin=subprocess.DEVNULL,
                                         start_new_session=True,

@@ -5,8 +5,8 @@ The file (``dynamo_db/shared-embedded-instance.json``) holds::
     {"format": "tight-dynamodb-snapshot", "version": 1, "saved": "2026-11-26T14:00:00Z",
      "tables": [{"table": <table spec>, "items": [<DynamoDB JSON item>, ...]}, ...]}
 
-where a table spec has the shape of :func:`tight.core.models.table_spec` (what
-:func:`tight.core.local_dynamodb.create_tables` takes) and items are in the
+where a table spec has the shape of :func:`tight.dev.models.table_spec` (what
+:func:`tight.dev.local_dynamodb.create_tables` takes) and items are in the
 wire format (``{"id": {"S": "a1"}}``, binary base64). Everything goes through
 the DynamoDB API (DescribeTable, Scan; CreateTable, BatchWriteItem), so the
 file does not depend on moto's internals, and loading it runs no code.
@@ -115,7 +115,7 @@ def table_from_description(table: dict[str, Any], ttl: dict[str, Any] | None) ->
 
 def take_snapshot(endpoint: str) -> dict[str, Any]:
     """Every table of the engine at ``endpoint`` with all its items."""
-    from tight.core.local_dynamodb import call, list_tables, scan_items
+    from tight.dev.local_dynamodb import call, list_tables, scan_items
 
     tables = []
     for name in list_tables(endpoint):
@@ -128,14 +128,14 @@ def take_snapshot(endpoint: str) -> dict[str, Any]:
 
 def write_snapshot(path: str | os.PathLike, snapshot: dict[str, Any]) -> None:
     """Write ``snapshot`` to ``path`` atomically (the old file stays whole until the new one is complete)."""
-    from .files import write_atomic
+    from ..files import write_atomic
 
     write_atomic(path, json.dumps(snapshot, separators=(",", ":")) + "\n")
 
 
 def load_snapshot(endpoint: str, snapshot: dict[str, Any], path: str | os.PathLike) -> tuple[int, int]:
     """Create the snapshot's tables and put its items; returns ``(tables, items)``."""
-    from tight.core.local_dynamodb import DynamoDBError, create_tables, write_items
+    from tight.dev.local_dynamodb import DynamoDBError, create_tables, write_items
 
     count = 0
     for entry in snapshot["tables"]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from tight.dev import routes
 
-from .config import fail, usage_error
+from ..config import fail, usage_error
 
 TYPES = routes.TYPES
 DEFAULT = "lambda_proxy"
@@ -126,7 +126,7 @@ def plan_tight_yml(config_path: Path, name: str, function_type: str, settings: d
     """
     import yaml
 
-    from .config import read_app_config
+    from ..config import read_app_config
 
     text = config_path.read_text(encoding="utf-8")
     data = read_app_config(config_path)
@@ -168,7 +168,7 @@ class Plan:
         """Write tight.yml's new text (atomically), if there is one, and say so."""
         if self.config_text is None or self.config_path is None:
             return
-        from .files import write_atomic
+        from ..files import write_atomic
 
         write_atomic(self.config_path, self.config_text)
         print(f"Recorded function {self.variables['name']} in {self.config_path.name} (functions: section)")
@@ -176,7 +176,7 @@ class Plan:
 
 def plan(app_root: Path, name: str, function_type: str, table: str | None = None) -> Plan:
     """Check the options of ``generate.function`` for ``function_type`` and work out what to write."""
-    from .config import find_config_file
+    from ..config import find_config_file
 
     if table and function_type != "dynamodb_stream":
         raise usage_error("--table applies to --type dynamodb_stream only.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .config import fail, usage_error
+from ..config import fail, usage_error
 
 REQUIREMENTS_FILE = "requirements-vendor.txt"
 

@@ -18,8 +18,8 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import console, files, lockfile
-from .config import fail, usage_error
+from .. import console, files, lockfile
+from ..config import fail, usage_error
 from .installers import (
     IndexOptions,
     LambdaTarget,

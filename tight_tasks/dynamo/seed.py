@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import fail
+from ..config import fail
 
 SUFFIXES = (".yml", ".yaml", ".json")
 
@@ -27,7 +27,7 @@ def _load_seed_file(path: Path) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise fail(f"{path}: invalid JSON ({exc}); fix the file and retry.") from None
-    from .config import load_yaml_file
+    from ..config import load_yaml_file
 
     return load_yaml_file(path)
 
@@ -142,7 +142,7 @@ def read_seed(specs: list[dict[str, Any]], seed_dir: Path, prefix: str) -> list[
 
 def write_seed(endpoint: str, batches: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, int]:
     """Write what :func:`read_seed` returned into the engine; returns ``{table: items written}``."""
-    from tight.core.local_dynamodb import write_items
+    from tight.dev.local_dynamodb import write_items
 
     counts: dict[str, int] = {}
     for table, items in batches:

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .config import fail, usage_error
-from .console import say, warn
-from .files import RefusedReplace, check_replaceable, replace_dir, staging_dir
+from ..config import fail, usage_error
+from ..console import say, warn
+from ..files import RefusedReplace, check_replaceable, replace_dir, staging_dir
 from .snapshot import FILE as SNAPSHOT_FILE
 from .snapshot import MARKER as RUNDB_MARKER
 

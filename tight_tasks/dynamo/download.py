@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from .console import human_size
+from ..console import human_size
 
 CHUNK = 256 * 1024
 

@@ -1,7 +1,7 @@
 """Scaffold apps, functions, models, env.yml and deployment artifacts."""
 from invoke import Collection, task
 
-from .config import app_root, os_errors, settings
+from ..config import app_root, os_errors, settings
 
 #: Defaults of generate.app, overridable in ~/.tight.yml or /etc/tight.yml (`generate:` section).
 DEFAULTS = {"provider": "aws", "type": "lambda", "runtime": "python3.12", "architecture": "x86_64"}
@@ -70,7 +70,7 @@ def model(c, name, force=False):
 def env_(c, reset=False):
     """Write env.yml from env.dist.yml, the shell environment and tight.yml."""
     root = app_root()
-    from .envfile import generate_env
+    from ..envfile import generate_env
 
     generate_env(root, settings(c), reset=reset)
 
@@ -86,7 +86,7 @@ def artifact(c, output=None, include_env=False):
     import os
 
     root = app_root()
-    from .artifact import build_artifact
+    from .._pip.artifact import build_artifact
 
     # --output is relative to the current directory.
     output = os.path.abspath(output) if output else None

@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from . import naming
-from ._version import __version__
-from .config import fail, usage_error
-from .files import RefusedReplace, check_replaceable, inside, replace_dir, staging_dir
+from .. import naming
+from .._version import __version__
+from ..config import fail, usage_error
+from ..files import RefusedReplace, check_replaceable, inside, replace_dir, staging_dir
 
 PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream")}}
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
@@ -25,11 +25,11 @@ ARCHITECTURES = ("x86_64", "arm64")
 
 def templates_dir() -> Path:
     """``templates/`` inside the installed package, or at the checkout's top."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "templates", package.parent / "templates"):
         if candidate.is_dir():
             return candidate
-    raise fail(f"tight's templates are missing (looked in {here}); reinstall tight-cli.")
+    raise fail(f"tight's templates are missing (looked in {package}); reinstall tight-cli.")
 
 
 def render_tree(kind: str, variables: dict) -> dict[PurePosixPath, str]:

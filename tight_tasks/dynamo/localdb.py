@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import fail, require_env_file, usage_error
-from .console import say
+from ..config import fail, require_env_file, usage_error
+from ..console import say
 from .engines import ENGINES, SHARED_DB, java_version, java_warning  # noqa: F401 - part of this API
 
 #: Held (``fcntl.flock``) by the rundb that owns ``dynamo_db/``'s data files; gone when it stops.
@@ -27,7 +27,7 @@ def _data_file(chosen, root: Path, directory) -> Path | None:
 
     It must lie in a directory inside the app (never the app root, never outside it).
     """
-    from .files import inside
+    from ..files import inside
 
     data = chosen.directory / SHARED_DB if chosen.name == "local" else chosen.data_file
     if data is not None and inside(root, data.parent) is None:
@@ -49,7 +49,7 @@ def _make_data_dir(directory: Path) -> None:
 @contextlib.contextmanager
 def _holding(data: Path | None, port: int) -> Iterator[None]:
     """Hold ``data``'s directory lock while the block runs (nothing to hold for memory only)."""
-    from .lockfile import LockHeld, exclusive
+    from ..lockfile import LockHeld, exclusive
 
     with contextlib.ExitStack() as stack:
         if data is not None:
@@ -78,7 +78,7 @@ def _read_snapshot(chosen) -> dict[str, Any] | None:
 
 
 def _save_snapshot(chosen) -> None:
-    from tight.core.local_dynamodb import DynamoDBError
+    from tight.dev.local_dynamodb import DynamoDBError
 
     from .snapshot import take_snapshot, write_snapshot
 
@@ -95,7 +95,7 @@ def _save_snapshot(chosen) -> None:
 
 def _start(chosen, specs: list[dict[str, Any]], snapshot: dict[str, Any] | None, seed: str | None):
     """Start ``chosen``, load ``snapshot``, create the tables, load the seed files; returns (tables, seeded)."""
-    from tight.core.local_dynamodb import DynamoDBError, create_tables, wait_until_ready
+    from tight.dev.local_dynamodb import DynamoDBError, create_tables, wait_until_ready
 
     from .schema import table_prefix
     from .seed import read_seed, write_seed
@@ -133,8 +133,8 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
     or KeyboardInterrupt, saves its tables there. Everything is checked (models,
     seed files, the port, the saved file) before the engine starts.
     """
+    from ..process import StopRequested
     from .engines import address_problem, choose_engine
-    from .process import StopRequested
     from .schema import load_models, model_specs
 
     root = Path(root).absolute()
@@ -170,7 +170,7 @@ def running_dynamodb(root: str | os.PathLike, engine: str = "auto", host: str = 
 def run_dynamodb(root, engine: str = "auto", host: str = "127.0.0.1", port: int = 8000,
                  directory: str = "dynamo_db", keep: bool = False, seed: str | None = None) -> None:
     """``tight dynamo.rundb``: run until SIGINT/SIGTERM, then stop the engine and return (exit 0)."""
-    from .process import StopRequested, ignore_signals, stop_on_signals, wait_for_stop
+    from ..process import StopRequested, ignore_signals, stop_on_signals, wait_for_stop
 
     root = Path(root)
     require_env_file(root, "rundb")

@@ -1,6 +1,6 @@
 """``tight dynamo.generateschema``: CloudFormation ``AWS::DynamoDB::Table`` files from models.
 
-The mapping itself is :func:`tight.core.models.table_spec` (shared with the
+The mapping itself is :func:`tight.dev.models.table_spec` (shared with the
 local engines); this module names, renders, compares and writes the files.
 Needs no database and no AWS credentials.
 """
@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .config import fail, usage_error
-from .files import inside
+from ..config import fail, usage_error
+from ..files import inside
 
 SCHEMA_DIR = ("schemas", "dynamo")
 FORMATS = {"yaml": ".yml", "json": ".json"}
@@ -21,8 +21,8 @@ SCHEMA_SUFFIXES = (".yml", ".yaml", ".json")
 
 def load_models(root: Path) -> list[type]:
     """Apply the app's env (env.dist.yml < env.yml < shell) and import its models."""
-    from tight.core.env import EnvFileError, apply_env
-    from tight.core.models import ModelImportError, discover_models
+    from tight.dev.env import EnvFileError, apply_env
+    from tight.dev.models import ModelImportError, discover_models
 
     try:
         apply_env(root)
@@ -35,9 +35,9 @@ def load_models(root: Path) -> list[type]:
 
 
 def model_specs(models: list[type]) -> list[dict[str, Any]]:
-    """The table of every model (:func:`tight.core.models.table_spec`); one line when a model cannot be
+    """The table of every model (:func:`tight.dev.models.table_spec`); one line when a model cannot be
     a DynamoDB table, or when two models name the same table."""
-    from tight.core.models import ModelError, model_file, table_spec
+    from tight.dev.models import ModelError, model_file, table_spec
 
     specs: list[dict[str, Any]] = []
     owners: dict[str, type] = {}
@@ -89,7 +89,7 @@ def _table_prefix() -> str:
 
 def plan(root: Path, models: list[type], fmt: str) -> dict[Path, str]:
     """``{schema file: wanted text}`` for every model."""
-    from tight.core.models import ModelError, model_file, table_spec
+    from tight.dev.models import ModelError, model_file, table_spec
 
     folder = root.joinpath(*SCHEMA_DIR)
     prefix = _table_prefix()
@@ -161,7 +161,7 @@ def write_schemas(root: Path, app_settings: dict | None = None, check: bool = Fa
         out(f"{rel(folder)} is up to date ({len(wanted)} table{'s' if len(wanted) != 1 else ''}).")
         return {"written": [], "unchanged": unchanged, "stale": [], "removed": []}
 
-    from .files import write_atomic
+    from ..files import write_atomic
 
     for path, text in sorted(changed.items()):
         write_atomic(path, text)

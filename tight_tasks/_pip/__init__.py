@@ -7,7 +7,7 @@ import os
 
 from invoke import Collection, task
 
-from .config import app_root, settings
+from ..config import app_root, settings
 
 DEFAULTS = {"installer": "auto", "index_url": None, "find_links": None, "no_index": False}
 
