@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "vendor_dir": "app/vendored",
     "runtime": "python3.12",
     "architecture": "x86_64",
+    "api": "rest",
 }
 
 
@@ -135,6 +136,7 @@ def check_app_config(path: Path, data: dict, sections: dict[str, dict] | None = 
     if isinstance(name, str) and name and (not CONFIG_NAME.match(name) or len(name) > MAX_NAME):
         raise fail(f"{path}: name {name[:MAX_NAME + 1]!r} must be at most {MAX_NAME} letters, digits, '-', '_' "
                    "and '.', starting with a letter or digit: it names the app's tables, zip and AWS resources.")
+    _check_auth(path, data)
     for key, defaults in (sections or {}).items():
         value = data.get(key)
         if value is not None and not isinstance(value, dict):
@@ -146,6 +148,18 @@ def check_app_config(path: Path, data: dict, sections: dict[str, dict] | None = 
             if single and isinstance(setting, (dict, list)):
                 raise fail(f"{path}: '{key}.{option}' must be a single value (like {default!r}), "
                            f"not {_kind(setting)}.")
+
+
+def _check_auth(path: Path, data: dict) -> None:
+    """``api:``, ``auth:`` and the functions' auth settings (:mod:`tight.dev.auth`), as one line."""
+    if not any(key in data for key in ("api", "auth", "functions")):
+        return
+    from tight.dev.auth import AuthConfigError, check
+
+    try:
+        check(data)
+    except AuthConfigError as exc:
+        raise fail(f"{path}: {exc}.") from None
 
 
 def settings(c: Any = None, section: str | None = None, defaults: dict | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ One reader for ``tight local.serve`` and the deploy template: pure, no I/O
         path: [/accounts, /accounts/{id}]   # a string or a list
         memory: 512                         # MB (default 256)
         timeout: 10                         # seconds (default 30)
+        auth: jwt                           # who may call it: see tight.dev.auth
       nightly:
         type: schedule
         schedule: rate(1 day)
@@ -25,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-TYPES = ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream")
+TYPES = ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream", "authorizer")
 DEFAULTS: dict[str, Any] = {"type": "lambda_proxy", "memory": 256, "timeout": 30, "log_retention": 14}
 #: CloudWatch Logs' allowed retention periods, in days.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -39,6 +40,12 @@ TYPE_KEYS = {
     "prefix": ("s3",),
     "table": ("dynamodb_stream",),
     "batch_size": ("sqs", "dynamodb_stream"),
+    # who may call (tight.dev.auth)
+    "auth": ("lambda_proxy",),
+    "scopes": ("lambda_proxy",),
+    "url": ("lambda_proxy",),
+    "ttl": ("authorizer",),
+    "header": ("authorizer",),
 }
 #: The event types an S3 bucket can notify a function of.
 S3_EVENTS = frozenset(f"s3:{e}" for e in (
@@ -138,6 +145,12 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         raise FunctionsConfigError(f"function {name!r}: prefix is longer than an S3 key (1,024 bytes)")
     if "path" in result:
         result["path"] = paths(name, result["path"])
+    from .auth import DEFAULT_TTL, check_function_keys
+
+    check_function_keys(name, result)
+    if kind == "authorizer":
+        result.setdefault("ttl", DEFAULT_TTL)
+        result.setdefault("header", "Authorization")
     missing = [key for key in REQUIRED.get(kind, ()) if key not in result]
     if missing:
         raise FunctionsConfigError(f"function {name!r}: type {kind} needs {missing[0]} "
@@ -192,6 +205,9 @@ def function_settings(config: Mapping[str, Any] | None, names: Iterable[str]) ->
             raise FunctionsConfigError(f"function {name!r}: expected a mapping of settings "
                                        f"(path, memory, ...), got {type(entry).__name__}")
         result[name] = _check(name, entry)
+    from .auth import check
+
+    check(config)
     return result
 
 

@@ -149,7 +149,8 @@ class Request:
     Attributes: ``method``, ``path``, ``headers`` (:class:`Headers`), ``cookies``,
     ``query`` (first value of each parameter), ``multi_query`` (every value),
     ``path_parameters``, ``body`` (decoded on first read), ``raw_body`` (bytes),
-    ``source_ip``, ``principal_id``, ``stage``, ``request_id``, ``source`` (see
+    ``source_ip``, ``principal_id``, ``claims``, ``scopes``, ``authorizer`` (see
+    :mod:`tight.providers.aws.events.identity`), ``stage``, ``request_id``, ``source`` (see
     :func:`event_format`), ``multi_value`` (ALB in multi-value headers mode),
     ``event`` and ``context``.
     """
@@ -262,6 +263,27 @@ class Request:
     @property
     def principal_id(self) -> str | None:
         return principal_id(self.event)
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """The JWT claims API Gateway checked (JWT or Cognito authorizer); ``{}`` when none."""
+        from tight.providers.aws.events.identity import claims
+
+        return claims(self.event)
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes of the caller's token (``[]`` when none)."""
+        from tight.providers.aws.events.identity import scopes
+
+        return scopes(self.event)
+
+    @property
+    def authorizer(self) -> dict[str, Any]:
+        """The Lambda authorizer's context, or the IAM caller's identity; ``{}`` when neither."""
+        from tight.providers.aws.events.identity import authorizer_context
+
+        return authorizer_context(self.event)
 
     @property
     def stage(self) -> str | None:
