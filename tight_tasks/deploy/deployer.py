@@ -16,7 +16,8 @@ from ..config import fail
 from ..console import say
 from . import changeset
 from .cloud import Cloud, CloudError
-from .template import App, TemplateError, build, render, stack_name
+from .parts import App, TemplateError, stack_name
+from .template import build, render
 
 #: CloudFormation's limit on a template passed inline; a larger one goes through S3.
 TEMPLATE_BODY_LIMIT = 51200

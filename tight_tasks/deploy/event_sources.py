@@ -1,7 +1,7 @@
 """What each non-HTTP function type adds to the template (pure: no I/O, no AWS).
 
-One builder per type, registered in :data:`.template.FUNCTION_TYPES`; each returns
-:class:`~.template.Parts` (resources and the IAM statements that source needs, on
+One builder per type, registered in :data:`BUILDERS` (read by :mod:`.functions`); each returns
+:class:`~.parts.Parts` (resources and the IAM statements that source needs, on
 its own resources only):
 
 * ``sqs``: the queue, its dead-letter queue (redrive after ``MAX_RECEIVES``
@@ -13,7 +13,7 @@ its own resources only):
   notification per configured event and prefix, shared by every function naming
   that bucket, and the permission letting S3 invoke each; the role may read the
   objects under the prefix.
-* ``dynamodb_stream``: the stream of the model's table (:func:`stream_tables`
+* ``dynamodb_stream``: the stream of the model's table (:func:`.tables.stream_tables`
   enables it) and an event source mapping reporting partial batch failures; the
   role may read that table's stream only.
 """
@@ -23,15 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .template import (
-    PARTITION,
-    App,
-    Parts,
-    TemplateError,
-    function_name,
-    logical_id,
-    table_parts,
-)
+from .parts import PARTITION, App, Parts, TemplateError, function_name, logical_id
+from .tables import stream_table, table_parts
 
 #: Deliveries of a message before SQS moves it to the dead-letter queue.
 MAX_RECEIVES = 5
@@ -41,7 +34,6 @@ SQS_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueue
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                   "dynamodb:ListStreams"]
 S3_ACTIONS = ["s3:GetObject"]
-STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 FAILURES = ["ReportBatchItemFailures"]
 
@@ -166,26 +158,6 @@ def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
 
 
 # -- DynamoDB streams ------------------------------------------------------------------
-
-def stream_table(app: App, name: str, settings: Mapping[str, Any]) -> str:
-    """The table name of the model a ``dynamodb_stream`` function follows."""
-    model = str(settings.get("table"))
-    table = app.model_tables.get(model)
-    if table is None:
-        known = ", ".join(sorted(app.model_tables)) or "none"
-        raise TemplateError(f"function {name!r}: table {model!r} is not a model of this app (models: {known})")
-    return table
-
-
-def stream_tables(app: App) -> set[str]:
-    """Names of the tables whose stream a function follows."""
-    return {stream_table(app, name, s) for name, s in app.functions.items() if s.get("type") == "dynamodb_stream"}
-
-
-def with_stream(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A table spec with its stream on (the model's own ``StreamSpecification`` wins)."""
-    return {**spec, "StreamSpecification": spec.get("StreamSpecification") or {"StreamViewType": STREAM_VIEW}}
-
 
 def dynamodb_stream_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     table = stream_table(app, name, settings)

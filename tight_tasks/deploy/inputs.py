@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import fail, usage_error
-from .template import App
+from .parts import App
 
 STAGE = re.compile(r"[A-Za-z0-9-]{1,32}")
 APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,99}")

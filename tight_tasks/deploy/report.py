@@ -11,7 +11,7 @@ from typing import Any
 from ..config import fail, usage_error
 from ..console import say, warn
 from .cloud import Cloud, CloudError
-from .template import log_group_name, stack_name
+from .parts import log_group_name, stack_name
 
 SINCE = re.compile(r"(\d+)([smhd])")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from .template import PARTITION, App, Parts, logical_id
+from .parts import PARTITION, App, Parts, logical_id
 
 API = "Api"
 ROOT = {"Fn::GetAtt": [API, "RootResourceId"]}

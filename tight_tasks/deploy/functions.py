@@ -1,0 +1,103 @@
+"""The functions family of the template (pure): per function an ``AWS::Lambda::Function`` and its
+``AWS::Logs::LogGroup``, plus what its ``type`` adds (:data:`FUNCTION_TYPES`: ``lambda_proxy`` here, the
+event sources from :mod:`.event_sources`)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .parts import (
+    App,
+    Parts,
+    TemplateError,
+    function_name,
+    log_group_arn,
+    log_group_name,
+    logical_id,
+)
+
+#: CloudWatch Logs actions the functions get, on their own log groups only.
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+#: Lambda's limit on the environment (bytes of keys and values).
+ENVIRONMENT_LIMIT = 4096
+#: Environment keys Lambda sets itself and refuses in a function's configuration.
+RESERVED_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+Builder = Callable[[App, str, Mapping[str, Any]], Parts]
+
+
+def check_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    for key in environment:
+        if not ENV_KEY.fullmatch(key):
+            raise TemplateError(f"environment key {key!r} is not usable on Lambda: use letters, digits and _, "
+                                "starting with a letter")
+        if key in RESERVED_KEYS:
+            raise TemplateError(f"environment key {key} is reserved by Lambda: rename it in the env files")
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in environment.items())
+    if size > ENVIRONMENT_LIMIT:
+        raise TemplateError(f"the environment holds {size:,} bytes, over Lambda's {ENVIRONMENT_LIMIT:,}-byte limit: "
+                            "move large values out of env.dist.yml / env.<stage>.yml")
+    return {k: str(v) for k, v in sorted(environment.items())}
+
+
+def function_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    """The function and its log group (every type has these)."""
+    fn_id, log_id = logical_id("Function", name), logical_id("Logs", name)
+    group = log_group_name(app.name, app.stage, name)
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "DependsOn": [log_id],
+        "Properties": {
+            "FunctionName": function_name(app.name, app.stage, name),
+            "Handler": f"app_index.{name}",
+            "Runtime": app.runtime,
+            "Architectures": [app.architecture],
+            "MemorySize": int(settings["memory"]),
+            "Timeout": int(settings["timeout"]),
+            "Role": {"Fn::GetAtt": ["FunctionRole", "Arn"]},
+            "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+            "Environment": {"Variables": dict(app.environment)},
+        },
+    }
+    logs = {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",
+            "Properties": {"LogGroupName": group, "RetentionInDays": int(settings["log_retention"])}}
+    statement = {"Effect": "Allow", "Action": LOG_ACTIONS, "Resource": [{"Fn::Sub": log_group_arn(group)}]}
+    return Parts({log_id: logs, fn_id: function}, [statement])
+
+
+def http_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    """A ``lambda_proxy`` function: its routes are part of the REST API (see :mod:`.restapi`)."""
+    return Parts()
+
+
+#: Function type -> builder of what that type adds to :func:`function_parts` (event sources add theirs).
+FUNCTION_TYPES: dict[str, Builder] = {"lambda_proxy": http_parts}
+
+
+def builders() -> dict[str, Builder]:
+    from .event_sources import BUILDERS
+
+    return {**FUNCTION_TYPES, **BUILDERS}
+
+
+def functions_family(app: App) -> Parts:
+    """Every function, its log group and what its type adds, in name order."""
+    types = builders()
+    parts = Parts()
+    for name in sorted(app.functions):
+        settings = app.functions[name]
+        kind = settings.get("type", "lambda_proxy")
+        if kind not in types:
+            raise TemplateError(f"function {name!r}: type {kind} cannot be deployed yet "
+                                f"(deployable: {', '.join(sorted(types))})")
+        parts.add(function_parts(app, name, settings))
+        parts.add(types[kind](app, name, settings))
+    return parts
