@@ -72,7 +72,7 @@ def test_bad_function_name_writes_nothing(tight, app_dir, name):
 
 def test_unsupported_function_type(tight, app_dir):
     result = tight("generate.function", "f", "--type", "kinesis", cwd=app_dir)
-    assert result.returncode == 2 and "lambda_proxy, sqs, schedule, s3 or dynamodb_stream" in result.stderr
+    assert result.returncode == 2 and "lambda_proxy, sqs, schedule, s3, dynamodb_stream or authorizer" in result.stderr
     assert not (app_dir / "app/functions/f").exists()
 
 

@@ -9,6 +9,7 @@ Used by ``tight local.invoke`` (when no ``--event`` is given) and by the tests t
     event = sample_events.s3("uploads/my photo.jpg")  # key URL-encoded as S3 does
     event = sample_events.dynamodb_stream(new_image={"id": "1", "n": 3})
     event = sample_events.schedule()
+    event = sample_events.authorizer("Bearer t0ken")   # what API Gateway asks an authorizer
 
 Standard library only. IDs are random, timestamps are now; everything else is fixed.
 """
@@ -190,6 +191,54 @@ def dynamodb_stream(new_image: Mapping[str, Any] | None = None, old_image: Mappi
     }]}
 
 
+# -- Lambda authorizers --------------------------------------------------------------
+
+def authorizer(token: str | None = "Bearer example-token", *, payload: str = "1.0", kind: str = "REQUEST",
+               header: str = "Authorization", method: str = "GET", path: str = "/hello",
+               api: str = "a1b2c3d4e5", stage: str = "dev") -> dict[str, Any]:
+    """What API Gateway sends a Lambda authorizer for a call carrying ``token`` in ``header``.
+
+    ``payload`` 1.0: a REST API's ``REQUEST`` event (``kind="TOKEN"``: its ``TOKEN`` event);
+    2.0: an HTTP API's. ``token=None`` leaves the header out.
+    """
+    region, now = _region(), _now()
+    arn = f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}/{method}{path}"
+    if kind == "TOKEN":
+        return {"type": "TOKEN", "authorizationToken": token or "", "methodArn": arn}
+    host = f"{api}.execute-api.{region}.amazonaws.com"
+    headers = {"Host": host, "User-Agent": "curl/8.5.0", "X-Forwarded-For": "198.51.100.23",
+               "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"}
+    if token is not None:
+        headers[header] = token
+    request_id = str(uuid.uuid4())
+    if payload == "2.0":
+        lowered = {k.lower(): v for k, v in headers.items()}
+        return {"version": "2.0", "type": "REQUEST", "routeArn": arn,
+                "identitySource": [token] if token is not None else [], "routeKey": f"ANY {path}",
+                "rawPath": path, "rawQueryString": "", "headers": lowered,
+                "requestContext": {"accountId": ACCOUNT, "apiId": api, "domainName": host, "domainPrefix": api,
+                                   "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                                            "sourceIp": "198.51.100.23", "userAgent": "curl/8.5.0"},
+                                   "requestId": request_id, "routeKey": f"ANY {path}", "stage": stage,
+                                   "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                                   "timeEpoch": int(now.timestamp() * 1000)},
+                "pathParameters": {}, "stageVariables": {}}
+    identity = dict.fromkeys(("accessKey", "accountId", "apiKey", "apiKeyId", "caller", "clientCert",
+                              "cognitoAuthenticationProvider", "cognitoAuthenticationType", "cognitoIdentityId",
+                              "cognitoIdentityPoolId", "principalOrgId", "user", "userArn"))
+    identity.update(sourceIp="198.51.100.23", userAgent="curl/8.5.0")
+    return {"type": "REQUEST", "methodArn": arn, "resource": path, "path": path, "httpMethod": method,
+            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+            "stageVariables": None,
+            "requestContext": {"path": f"/{stage}{path}", "accountId": ACCOUNT, "resourceId": "x1y2z3",
+                               "stage": stage, "domainPrefix": api, "requestId": request_id,
+                               "extendedRequestId": request_id, "identity": identity, "domainName": host,
+                               "resourcePath": path, "httpMethod": method, "protocol": "HTTP/1.1",
+                               "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                               "requestTimeEpoch": int(now.timestamp() * 1000), "apiId": api}}
+
+
 # -- by function type ----------------------------------------------------------------
 
 def _s3_event_name(settings: Mapping[str, Any]) -> str:
@@ -203,12 +252,15 @@ def for_function(function: str, settings: Mapping[str, Any], body: str | None = 
                  prefix: str = "") -> dict[str, Any] | None:
     """A sample event for ``function`` of the type in ``settings`` (its tight.yml entry), or None for HTTP.
 
-    ``body`` (text, as given on a command line) is the SQS message, the S3 key, the stream's
+    ``body`` (text, as given on a command line) is the authorizer's token, the SQS message, the S3 key, the stream's
     new image (JSON) or the schedule's detail (JSON). ``prefix`` (``NAME-STAGE-``) names the
     queue, rule, bucket and table as a deployed stage would. A body that must be JSON and is
     not raises ValueError.
     """
     kind = settings.get("type", "lambda_proxy")
+    if kind == "authorizer":
+        return authorizer("Bearer example-token" if body is None else body,
+                          header=settings.get("header") or "Authorization")
     if kind == "sqs":
         return sqs("Hello from tight local.invoke" if body is None else body, queue=f"{prefix}{function}")
     if kind == "schedule":

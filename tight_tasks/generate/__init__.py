@@ -39,7 +39,8 @@ def app(c, name, provider=None, type=None, target=None, runtime=None, architectu
     help={
         "name": "Function name, a Python identifier (my_controller).",
         "provider": "Platform provider (supported: aws).",
-        "type": "Function type: lambda_proxy (default, HTTP), sqs, schedule, s3 or dynamodb_stream.",
+        "type": "Function type: lambda_proxy (default, HTTP), sqs, schedule, s3, dynamodb_stream or "
+                "authorizer (decides who may call functions with auth: NAME in tight.yml).",
         "table": "dynamodb_stream only: the model whose table it follows (default: the app's only model).",
         "force": "Overwrite an existing function and its tests.",
     }

@@ -64,6 +64,8 @@ def entry(function_type: str, name: str, table: str | None = None) -> dict[str, 
                 "prefix": "uploads/"}
     if function_type == "dynamodb_stream":
         return {"type": "dynamodb_stream", "table": table, "batch_size": 100}
+    if function_type == "authorizer":
+        return {"type": "authorizer", "ttl": 300}
     return None
 
 

@@ -18,7 +18,8 @@ from .._version import __version__
 from ..config import fail, usage_error
 from ..files import RefusedReplace, check_replaceable, inside, replace_dir, staging_dir
 
-PROVIDERS = {"aws": {"app": ("lambda",), "function": ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream")}}
+PROVIDERS = {"aws": {"app": ("lambda",),
+                     "function": ("lambda_proxy", "sqs", "schedule", "s3", "dynamodb_stream", "authorizer")}}
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("x86_64", "arm64")
 
