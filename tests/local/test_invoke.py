@@ -162,3 +162,37 @@ def test_the_readme_functions_section_works_as_written(tmp_path):
     assert unquoted.stderr == (f"{app / 'tight.yml'}: line 4: expected ',' or ']', but got '{{' (inside [...] "
                                "quote a value that holds braces: [/accounts, '/accounts/{id}']); fix the file and "
                                "retry.\n")
+
+
+STARTED = "Started the embedded DynamoDB at http://127.0.0.1:"
+
+
+def test_a_function_without_tables_starts_no_database(app_dir):
+    """The embedded DynamoDB starts on a function's first DynamoDB call, not for every invocation."""
+    result = invoke(app_dir, "version")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["body"] == '{"version":"one"}'
+    assert "DynamoDB" not in result.stderr
+
+
+def test_a_function_using_a_table_starts_the_database_on_first_use(app_dir):
+    event = {**REST_EVENT, "httpMethod": "POST", "resource": "/accounts", "path": "/accounts",
+             "headers": {"Content-Type": "application/json"}, "body": json.dumps({"id": "café", "owner": "zoé"})}
+    result = invoke(app_dir, "accounts", "--event", "-", stdin=json.dumps(event))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["statusCode"] == 201
+    assert result.stderr.count(STARTED) == 1
+    assert "on first use (tables: shop-dev-accounts)." in result.stderr
+
+
+def test_a_model_that_cannot_be_imported_fails_the_call_not_hangs_it(app_dir, tmp_path):
+    import shutil
+
+    root = tmp_path / "shop"
+    shutil.copytree(app_dir, root)
+    (root / "app" / "models" / "Broken.py").write_text("raise ValueError('bad model')\n", encoding="utf-8")
+    result = invoke(root, "lookup", "--path", "/accounts/nobody")
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("The embedded DynamoDB did not start: Cannot import model")
+    assert "bad model" in result.stderr
+    assert STARTED not in result.stderr

@@ -164,12 +164,20 @@ def test_binary_request_and_response_bodies(served):
     assert response.cookies["a"] == "1"
 
 
-def test_unknown_route_is_a_json_404(served):
-    _, base, server = served
+def test_unknown_route_answers_as_api_gateway_with_the_routes_on_the_console(served):
+    """REST APIs (1.0) answer a path with no route 403 Missing Authentication Token, HTTP APIs (2.0) 404."""
+    payload, base, server = served
     response = requests.get(f"{base}/nowhere/at/all")
-    assert response.status_code == 404
-    assert response.json() == {"message": "No route for /nowhere/at/all"}
-    server.wait_for_line(r"GET /nowhere/at/all 404 \d+\.\d ms", pattern=True)
+    if payload == "1.0":
+        assert response.status_code == 403
+        assert response.text == '{"message":"Missing Authentication Token"}'
+        assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    else:
+        assert (response.status_code, response.text) == (404, '{"message":"Not Found"}')
+    status = response.status_code
+    hint = server.wait_for_line(f"{status} for GET /nowhere/at/all: no route matches; routes: ")
+    assert "/echo, /echo/{proxy+}" in hint and "/accounts/{id}" in hint
+    server.wait_for_line(rf"GET /nowhere/at/all {status} \d+\.\d ms", pattern=True)
 
 
 def test_missing_method_is_the_runtimes_405(served):
@@ -268,7 +276,7 @@ def test_a_syntax_error_is_a_502_until_fixed(served):
 
 
 def test_tight_yml_edits_reroute_and_a_bad_edit_keeps_the_routes(served):
-    _, base, server = served
+    payload, base, server = served
     config = server.root / "tight.yml"
     original = config.read_text(encoding="utf-8")
     config.write_text(original + "  version:\n    path: version\n", encoding="utf-8")
@@ -280,7 +288,7 @@ def test_tight_yml_edits_reroute_and_a_bad_edit_keeps_the_routes(served):
     while time.monotonic() < deadline and requests.get(f"{base}/v/7").status_code != 200:
         time.sleep(0.05)
     assert requests.get(f"{base}/v/7").status_code == 200
-    assert requests.get(f"{base}/version").status_code == 404
+    assert requests.get(f"{base}/version").status_code == (403 if payload == "1.0" else 404)  # no route now
 
 
 # -- start and stop ------------------------------------------------------------------
@@ -378,8 +386,9 @@ def test_quick_start_app_answers_hello(tmp_path, tight):
     server = Server(root, "--port", str(port))
     try:
         server.wait_ready()
-        assert "Tables: my-service-dev-accounts" in server.output() or "Tables: my_service-dev-accounts" in \
-            server.output()
+        banner = server.output()
+        assert "Serving my-service (payload 1.0, stage dev) with DynamoDB (embedded) at http://127.0.0.1:" in banner
+        assert "\nTables: my-service-dev-accounts\n" in banner
         response = requests.get(f"http://127.0.0.1:{port}/my_controller")
         assert (response.status_code, response.text) == (200, '{"hello":"world"}')
         assert server.interrupt() == 0

@@ -54,7 +54,7 @@ class HttpResponse(NamedTuple):
     #: (name, value) pairs; Set-Cookie may repeat.
     headers: list[tuple[str, str]]
     body: bytes
-    #: Why this is a 502 (for the console), else None.
+    #: Why this is an error answer (a 502, a path no route matches), for the console; else None.
     error: str | None = None
     #: Harmless oddities worth a console line (e.g. multiValueHeaders under payload 2.0).
     notes: tuple[str, ...] = ()
@@ -231,9 +231,14 @@ def over_lambda_limit(what: str, value: Any) -> str | None:
     return f"the {what} is {size:,} bytes of JSON: Lambda allows {MAX_LAMBDA_BYTES:,}"
 
 
-def not_found(path: str) -> HttpResponse:
-    body = json.dumps({"message": f"No route for {path}"}).encode()
-    return HttpResponse(404, [("Content-Type", "application/json")], body)
+def no_route(payload: str, hint: str | None = None) -> HttpResponse:
+    """What API Gateway answers a path no route matches: a REST API (1.0) 403 Missing Authentication
+    Token, an HTTP API (2.0) 404 Not Found. ``hint`` (for the console) goes in ``error``."""
+    if payload == "1.0":
+        return HttpResponse(403, [("Content-Type", "application/json"),
+                                  ("x-amzn-ErrorType", "MissingAuthenticationTokenException")],
+                             b'{"message":"Missing Authentication Token"}', hint)
+    return HttpResponse(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}', hint)
 
 
 def _scalar(where: str, value: Any) -> str:

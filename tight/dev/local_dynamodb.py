@@ -208,12 +208,14 @@ class EmbeddedServer:
     """moto's server on ``host:port`` in a thread of this process (port 0: any free port).
 
     Unlike ``moto.server.ThreadedMotoServer.stop()``, :meth:`stop` also closes
-    the listening socket, so the port is free again when it returns.
+    the listening socket, so the port is free again when it returns. ``fd``: serve
+    a socket that is already listening on ``host:port`` (its owner closes it).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, fd: int | None = None):
         self.host = host
         self.port = port
+        self.fd = fd
         self._server = None
 
     @property
@@ -235,7 +237,8 @@ class EmbeddedServer:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _prepare_moto()
         app = SharedDb(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler,
+                                   fd=self.fd)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="tight-moto", daemon=True)
         self._thread.start()

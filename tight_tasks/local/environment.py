@@ -2,7 +2,9 @@
 
 env.dist.yml < env.yml < shell goes into ``os.environ`` (as ``dynamo.rundb``
 does); unless ``db=False`` the embedded DynamoDB starts with a table per model
-and ``AWS_ENDPOINT_URL_DYNAMODB`` points the handlers at it.
+and ``AWS_ENDPOINT_URL_DYNAMODB`` points the handlers at it. ``db="lazy"``
+(``local.invoke``) starts it on the function's first DynamoDB call only
+(:mod:`.lazydb`).
 """
 from __future__ import annotations
 
@@ -28,23 +30,36 @@ def check_payload(payload: Any) -> str:
     return text
 
 
+def _apply_env(root: Path) -> None:
+    from tight.dev.env import EnvFileError, apply_env
+
+    try:
+        apply_env(root)
+    except EnvFileError as exc:
+        raise fail(f"{exc}; fix the file and retry.") from None
+
+
 @contextlib.contextmanager
-def app_environment(root: Path, db: bool = True, host: str = "127.0.0.1") -> Iterator[dict[str, Any] | None]:
-    """Apply the app's env; with ``db``, run the embedded DynamoDB for the block and yield its details."""
+def app_environment(root: Path, db: bool | str = True, host: str = "127.0.0.1") -> Iterator[dict[str, Any] | None]:
+    """Apply the app's env; with ``db``, run the embedded DynamoDB for the block and yield its details
+    (``db="lazy"``: ``{"endpoint", "engine", "lazy"}``, the engine starting on first use)."""
     require_env_file(root, "the app")
     if not db:
-        from tight.dev.env import EnvFileError, apply_env
-
-        try:
-            apply_env(root)
-        except EnvFileError as exc:
-            raise fail(f"{exc}; fix the file and retry.") from None
+        _apply_env(root)
         yield None
         return
-    from ..dynamo.localdb import running_dynamodb
+    if db == "lazy":
+        from .lazydb import lazy_dynamodb
 
+        _apply_env(root)
+        engine = lazy_dynamodb(root, host)
+    else:
+        from ..dynamo.localdb import running_dynamodb
+
+        engine = running_dynamodb(root, engine="embedded", host=host, port=0)
     saved = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
-    with running_dynamodb(root, engine="embedded", host=host, port=0) as info:
+    with engine as started:
+        info = {"endpoint": started.endpoint, "engine": "embedded", "lazy": started} if db == "lazy" else started
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = info["endpoint"]
         try:
             yield info

@@ -100,6 +100,13 @@ def sample_event(app: LocalApp, function: str, body: str | None, http_flags: boo
         raise usage_error(f"--body for {kind} function {function}: {exc}.") from None
 
 
+def _database_error(database: dict[str, Any] | None) -> None:
+    """Fail when the embedded DynamoDB, started on the function's first call, could not start."""
+    lazy = (database or {}).get("lazy")
+    if lazy is not None and lazy.started.is_set() and lazy.error:
+        raise fail(f"The embedded DynamoDB did not start: {lazy.error}")
+
+
 def invoke(root: Path, function: str, payload: str, event_file: str | None = None, method: str | None = None,
            path: str | None = None, body: str | None = None, headers: list[str] | None = None, db: bool = True,
            ) -> None:
@@ -115,7 +122,7 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
     if function not in app.names:
         raise fail(f"No function {function!r} in app/functions (functions: {', '.join(app.names) or 'none'}).")
     event = read_event(event_file) if event_file else None
-    with app_environment(root, db), contextlib.redirect_stdout(sys.stderr):
+    with app_environment(root, "lazy" if db else False) as database, contextlib.redirect_stdout(sys.stderr):
         app.stage = os.environ.get("STAGE") or "local"
         if event is None:
             event = sample_event(app, function, body, bool(method or path or header_pairs))
@@ -130,7 +137,9 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
             raise
         except BaseException as exc:  # noqa: BLE001 - the function crashed or called sys.exit
             traceback.print_exc()
+            _database_error(database)
             raise fail(f"{function} raised {type(exc).__name__}: {exc}") from None
+        _database_error(database)
     pretty = sys.stdout.isatty()
     try:
         text = json.dumps(response, indent=2 if pretty else None, default=str)

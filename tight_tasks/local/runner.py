@@ -213,13 +213,21 @@ class LocalApp:
                                "Lambda would have stopped it")
             return result
 
+    def route_hint(self, shown: int = 8) -> str:
+        """One line for the console: the paths that do have a route."""
+        paths = [route.path for route in self.table.routes]
+        if not paths:
+            return "no route matches: the app serves no HTTP paths (add one with `tight generate.function NAME`)"
+        more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+        return f"no route matches; routes: {', '.join(paths[:shown])}{more}"
+
     def handle(self, request: gateway.Request) -> tuple[gateway.HttpResponse, str | None]:
         """Answer one HTTP request: ``(response, function name or None)``."""
         with self.lock:
             self.reload_if_stale()
             match = self.table.match(request.path)
             if match is None:
-                return gateway.not_found(request.path), None
+                return gateway.no_route(self.payload, self.route_hint()), None
             function = match.route.function
             event = gateway.build_event(request, match, self.payload, self.stage)
             problem = gateway.over_lambda_limit("event", event)

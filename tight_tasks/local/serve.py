@@ -18,6 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import get_input_stream
 
+from tight.dev.env import app_name
 from tight.dev.gateway import MAX_REQUEST_BYTES, HttpResponse, Request, too_large
 
 from ..config import fail
@@ -249,7 +250,7 @@ def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, r
         base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
         where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
             f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
-        say(f"Serving {root.name} (payload {payload}, stage {app.stage}) with {where}")
+        say(f"Serving {app_name(root) or root.name} (payload {payload}, stage {app.stage}) with {where}")
         if database:
             say(f"Tables: {', '.join(database['tables']) or 'none'}")
         for line in banner(app, base):
