@@ -86,6 +86,13 @@ def test_every_known_key_is_accepted():
     ({"type": "s3", "bucket": ""}, ["'accounts'", "bucket"]),
     ({"type": "s3", "events": [1]}, ["'accounts'", "events"]),
     ("/accounts", ["'accounts'", "expected a mapping"]),
+    ({"type": "sqs", "fifo": "yes"}, ["'accounts'", "fifo must be true or false"]),
+    ({"fifo": True}, ["'accounts'", "fifo applies to type sqs"]),
+    ({"uses": [1]}, ["'accounts'", "uses must be a list of sqs or s3 function names"]),
+    ({"uses": ["accounts"]}, ["'accounts'", "uses 'accounts', which is a lambda_proxy function",
+                              "queues: none", "buckets: none"]),
+    ({"path": "/_tight/x"}, ["'accounts'", "path /_tight/x is under /_tight/", "dashboard"]),
+    ({"path": ["/a", "/_tight"]}, ["'accounts'", "path /_tight is under /_tight/"]),
 ])
 def test_bad_entries_are_errors_naming_the_function(entry, words):
     with pytest.raises(FunctionsConfigError) as info:
@@ -94,6 +101,23 @@ def test_bad_entries_are_errors_naming_the_function(entry, words):
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+def test_uses_names_queues_and_buckets_of_the_app():
+    config = {"functions": {"api": {"uses": ["orders", "uploads"]}, "orders": {"type": "sqs", "fifo": True},
+                            "uploads": {"type": "s3", "bucket": "up"}, "one": {"uses": "orders"}}}
+    got = function_settings(config, ["api", "orders", "uploads", "one"])
+    assert got["api"]["uses"] == ["orders", "uploads"] and got["one"]["uses"] == ["orders"]
+    assert got["orders"]["fifo"] is True
+    config["functions"]["api"]["uses"] = ["orders", "mail"]
+    with pytest.raises(FunctionsConfigError, match=r"^function 'api': uses 'mail', which is not a function of "
+                                                   r"the app: .*\(queues: orders\) .*\(buckets: uploads\)$"):
+        function_settings(config, ["api", "orders", "uploads", "one"])
+
+
+def test_a_function_named_like_the_dashboard_cannot_take_its_path():
+    with pytest.raises(FunctionsConfigError, match="path /_tight is under /_tight/"):
+        routes({}, ["_tight"])
 
 
 def test_section_must_be_a_mapping_and_name_real_functions():

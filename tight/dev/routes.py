@@ -46,6 +46,7 @@ TYPE_KEYS = {
     "url": ("lambda_proxy",),
     "ttl": ("authorizer",),
     "header": ("authorizer",),
+    "fifo": ("sqs",),
 }
 #: The event types an S3 bucket can notify a function of.
 S3_EVENTS = frozenset(f"s3:{e}" for e in (
@@ -60,7 +61,9 @@ S3_EVENTS = frozenset(f"s3:{e}" for e in (
 #: Keys a type cannot do without, with an example value.
 REQUIRED = {"schedule": {"schedule": "rate(5 minutes)"}, "s3": {"bucket": "uploads"},
             "dynamodb_stream": {"table": "MyModel"}}
-KEYS = ("type", "memory", "timeout", "log_retention", *TYPE_KEYS)
+KEYS = ("type", "memory", "timeout", "log_retention", "uses", *TYPE_KEYS)
+#: The path local.serve keeps for its dashboard: no function route may start with it.
+RESERVED_PATH = "/_tight"
 
 _LITERAL = re.compile(r"[A-Za-z0-9._~:@!$&'()*,;=-]+")
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
@@ -141,6 +144,10 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         if unknown:
             raise FunctionsConfigError(f"function {name!r}: events {unknown[0]!r} is not an S3 event type "
                                        "(e.g. s3:ObjectCreated:*, s3:ObjectRemoved:Delete)")
+    if not isinstance(result.get("fifo", False), bool):
+        raise FunctionsConfigError(f"function {name!r}: fifo must be true or false, got {result['fifo']!r}")
+    if "uses" in result:
+        result["uses"] = _uses(name, result["uses"])
     if "prefix" in result and len(result["prefix"].encode("utf-8")) > 1024:
         raise FunctionsConfigError(f"function {name!r}: prefix is longer than an S3 key (1,024 bytes)")
     if "path" in result:
@@ -205,10 +212,32 @@ def function_settings(config: Mapping[str, Any] | None, names: Iterable[str]) ->
             raise FunctionsConfigError(f"function {name!r}: expected a mapping of settings "
                                        f"(path, memory, ...), got {type(entry).__name__}")
         result[name] = _check(name, entry)
+    for name, settings in result.items():
+        _check_uses(name, settings.get("uses", ()), result)
     from .auth import check
 
     check(config)
     return result
+
+
+def _uses(name: str, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise FunctionsConfigError(f"function {name!r}: uses must be a list of sqs or s3 function names, "
+                                   f"e.g. uses: [orders], got {value!r}")
+    return list(dict.fromkeys(items))
+
+
+def _check_uses(name: str, uses: Iterable[str], functions: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every name in ``uses`` is an sqs function (a queue) or an s3 function (a bucket) of the app."""
+    for used in uses:
+        if functions.get(used, {}).get("type") in ("sqs", "s3"):
+            continue
+        queues = sorted(n for n, s in functions.items() if s["type"] == "sqs") or ["none"]
+        buckets = sorted(n for n, s in functions.items() if s["type"] == "s3") or ["none"]
+        what = f"a {functions[used]['type']} function" if used in functions else "not a function of the app"
+        raise FunctionsConfigError(f"function {name!r}: uses {used!r}, which is {what}: list sqs functions "
+                                   f"(queues: {', '.join(queues)}) or s3 functions (buckets: {', '.join(buckets)})")
 
 
 # -- paths ---------------------------------------------------------------------------
@@ -256,6 +285,9 @@ def routes(config: Mapping[str, Any] | None, names: Iterable[str]) -> list[Route
         if fn["type"] != "lambda_proxy":
             continue
         for path in fn.get("path") or [f"/{name}", f"/{name}/{{proxy+}}"]:
+            if path == RESERVED_PATH or path.startswith(RESERVED_PATH + "/"):
+                raise FunctionsConfigError(f"function {name!r}: path {path} is under {RESERVED_PATH}/, which "
+                                           "local.serve keeps for its dashboard: choose another path")
             key = re.sub(r"\{[^}/]*?(\+?)\}", r"{}\1", path)  # /a/{id} and /a/{key} are the same resource
             if key in found:
                 other = found[key]

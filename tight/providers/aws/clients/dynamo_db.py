@@ -59,12 +59,21 @@ def is_local(url: str | None) -> bool:
         return False
 
 
+def service_endpoint(service: str) -> str | None:
+    """The endpoint the environment asks for ``service`` (``AWS_ENDPOINT_URL_SQS``...), or None for AWS."""
+    return os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
 def _new_session():
     """A boto3 session (placebo attaches to its ``events``) for the current environment."""
+    return session_for(endpoint_url())
+
+
+def session_for(url: str | None):
+    """A boto3 session for clients of ``url``: dummy credentials for a local endpoint when none are set."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
-    url = endpoint_url()
     local = is_local(url)
     kwargs: dict[str, Any] = {"region_name": region_name()}
     if local and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
