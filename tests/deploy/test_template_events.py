@@ -140,3 +140,20 @@ def test_template_with_every_type_passes_cfn_lint(template, tmp_path):
     path.write_text(render(template))
     result = cfn_lint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_fifo_queue_and_its_dead_letters_are_fifo(tmp_path):
+    config = {"functions": {"ledger": {"type": "sqs", "fifo": True, "batch_size": 10}}}
+    template = build(make_app(config, ("ledger",)))
+    queue, dlq = (template["Resources"][k]["Properties"] for k in ("QueueLedger", "DeadLettersLedger"))
+    assert (queue["QueueName"], dlq["QueueName"]) == ("shop-dev-ledger.fifo", "shop-dev-ledger-dlq.fifo")
+    for properties in (queue, dlq):
+        assert (properties["FifoQueue"], properties["ContentBasedDeduplication"]) == (True, True)
+    assert "MaximumBatchingWindowInSeconds" not in template["Resources"]["EventsLedger"]["Properties"]
+    path = tmp_path / "template.yml"
+    path.write_text(render(template))
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config["functions"]["ledger"]["batch_size"] = 11
+    with pytest.raises(TemplateError, match="a FIFO queue delivers at most 10 messages a batch"):
+        build(make_app(config, ("ledger",)))

@@ -57,15 +57,26 @@ def resource_name(app: App, name: str, limit: int, suffix: str = "") -> str:
 
 # -- SQS -------------------------------------------------------------------------------
 
+def queue_names(app: App, name: str, fifo: bool = False) -> tuple[str, str]:
+    """The names of ``name``'s queue and dead-letter queue (``.fifo`` ends both names of a FIFO queue)."""
+    end = ".fifo" if fifo else ""
+    return resource_name(app, name, 80, end), resource_name(app, name, 80, "-dlq" + end)
+
+
 def sqs_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     queue_id, dlq_id = logical_id("Queue", name), logical_id("DeadLetters", name)
-    queue, dlq = resource_name(app, name, 80), resource_name(app, name, 80, "-dlq")
+    fifo = bool(settings.get("fifo"))
+    queue, dlq = queue_names(app, name, fifo)
     batch = int(settings.get("batch_size") or 10)
+    if fifo and batch > 10:
+        raise TemplateError(f"function {name!r}: a FIFO queue delivers at most 10 messages a batch "
+                            f"(batch_size {batch})")
+    ordered = {"FifoQueue": True, "ContentBasedDeduplication": True} if fifo else {}
     resources: dict[str, Any] = {
         dlq_id: {"Type": "AWS::SQS::Queue",
-                 "Properties": {"QueueName": dlq, "MessageRetentionPeriod": DEAD_LETTER_RETENTION}},
+                 "Properties": {"QueueName": dlq, "MessageRetentionPeriod": DEAD_LETTER_RETENTION, **ordered}},
         queue_id: {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": queue,
+            "QueueName": queue, **ordered,
             # AWS's advice: at least six times the function's timeout, so a retried batch is not seen twice.
             "VisibilityTimeout": min(43_200, 6 * int(settings["timeout"])),
             "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": MAX_RECEIVES},
