@@ -76,7 +76,7 @@ def test_bad_function_settings_name_the_function(name, entry, words):
 
 
 def test_local_http_issuer_is_accepted_here():
-    data = config(auth={"jwt": {"issuer": "http://127.0.0.1:8123/", "audience": "c"}})
+    data = config(auth={"jwt": {"issuer": "http://127.0.0.1:8123", "audience": "c"}})
     assert auth.jwt_settings(data) == {"issuer": "http://127.0.0.1:8123", "audience": ["c"]}
     assert auth.is_local_issuer("http://localhost:9/x") and not auth.is_local_issuer(ISSUER)
     assert auth.cognito_pool(ISSUER) == ("us-east-1", "us-east-1_AbCdEf")
@@ -89,3 +89,14 @@ def test_every_command_reads_it_as_one_line(tmp_path):
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "auth.default 'gate' is not none, jwt, iam" in lines[0], result.stderr
+
+
+def test_local_token_needs_auth_jwt_and_sane_flags(tmp_path):
+    (tmp_path / "tight.yml").write_text("name: svc\n", encoding="utf-8")
+    result = run_tight("local.token", cwd=tmp_path)
+    assert result.returncode == 1 and "tight.yml has no auth.jwt" in result.stderr
+    (tmp_path / "tight.yml").write_text(f"name: svc\nauth:\n  jwt: {{issuer: {ISSUER}, audience: c}}\n")
+    for flags, words in ((["--expires-in", "0"], "must be from 1 to 86400"), (["--claim", "x"], "name=value")):
+        result = run_tight("local.token", *flags, cwd=tmp_path)
+        assert result.returncode == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / ".tight-local-key.pem").exists()

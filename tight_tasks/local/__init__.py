@@ -3,7 +3,8 @@ from invoke import Collection, task
 
 from ..config import app_root, port_number, settings, usage_error
 
-DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": "1.0", "db": True, "reload": True}
+#: ``payload`` None: 2.0 when tight.yml says ``api: http``, else 1.0 (what deploy creates).
+DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": None, "db": True, "reload": True}
 
 
 def _flag(key: str, value) -> bool:
@@ -18,6 +19,12 @@ def _flag(key: str, value) -> bool:
     raise usage_error(f"tight.yml: local.{key} {value!r} is not true or false.")
 
 
+def _payload(c, given, opts) -> str:
+    from .environment import check_payload
+
+    return check_payload(given or opts["payload"] or ("2.0" if settings(c)["api"] == "http" else "1.0"))
+
+
 def _port(value) -> int:
     port = port_number(value, 3000)
     if not 0 <= port < 65536:
@@ -29,7 +36,8 @@ def _port(value) -> int:
     help={
         "port": "Port to listen on (default 3000; 0 picks a free one).",
         "host": "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).",
-        "payload": "API Gateway payload version: 1.0 (REST API, what deploy creates; default) or 2.0 (HTTP API).",
+        "payload": "API Gateway payload version: 1.0 (REST API) or 2.0 (HTTP API); default: what deploy "
+                   "creates (2.0 with api: http in tight.yml, else 1.0).",
         "db": "Start the embedded DynamoDB with a table per model (--no-db: use what AWS_ENDPOINT_URL_DYNAMODB "
               "or the AWS settings of the shell point at).",
         "reload": "Reload the app's code when a file under app/ or app_index.py changes (--no-reload: never).",
@@ -38,12 +46,11 @@ def _port(value) -> int:
 def serve(c, port=None, host=None, payload=None, db=True, reload=True):
     """Serve the app's API on localhost, with the embedded DynamoDB; Ctrl-C stops both."""
     root = app_root()
-    from .environment import check_payload
     from .serve import serve as run
 
     opts = settings(c, "local", DEFAULTS)
     run(root, host or opts["host"], _port(port if port is not None else opts["port"]),
-        check_payload(payload or opts["payload"]), db=db and _flag("db", opts["db"]),
+        _payload(c, payload, opts), db=db and _flag("db", opts["db"]),
         reload=reload and _flag("reload", opts["reload"]))
 
 
@@ -56,20 +63,36 @@ def serve(c, port=None, host=None, payload=None, db=True, reload=True):
         "path": "Request path, with an optional ?query (default /NAME).",
         "body": "Request body (text; JSON for most handlers).",
         "header": "A request header as name=value (repeat for more).",
-        "payload": "API Gateway payload version of the built event: 1.0 (default) or 2.0.",
+        "payload": "API Gateway payload version of the built event: 1.0 or 2.0 (default: 2.0 with api: http).",
         "db": "Start the embedded DynamoDB for the call (--no-db: use what the shell points at).",
     }
 )
 def invoke(c, name, event=None, method=None, path=None, body=None, header=None, payload=None, db=True):
     """Run one function in process and print its response as JSON (logs on stderr)."""
     root = app_root()
-    from .environment import check_payload
     from .invoking import invoke as run
 
     opts = settings(c, "local", DEFAULTS)
-    run(root, name, check_payload(payload or opts["payload"]), event_file=event, method=method, path=path,
+    run(root, name, _payload(c, payload, opts), event_file=event, method=method, path=path,
         body=body, headers=header, db=db and _flag("db", opts["db"]))
 
 
-ns = Collection("local", serve, invoke)
+@task(
+    iterable=["scope", "claim"],
+    help={
+        "sub": "The token's subject (default local-user).",
+        "scope": "A scope the token carries (repeat for more).",
+        "claim": "An extra claim as name=value (repeat for more; a JSON value is read as JSON).",
+        "expires_in": "Seconds until it expires (default 3600).",
+    }
+)
+def token(c, sub="local-user", scope=None, claim=None, expires_in=3600):
+    """Print a JWT for auth.jwt signed with this app's local key: local.serve accepts it, AWS never does."""
+    root = app_root()
+    from .token import print_token
+
+    print_token(root, sub, scope or [], claim or [], expires_in)
+
+
+ns = Collection("local", serve, invoke, token)
 ns.configure({"local": DEFAULTS})

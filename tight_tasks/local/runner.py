@@ -111,6 +111,7 @@ class LocalApp:
         self.names: list[str] = []
         self.settings: dict[str, dict[str, Any]] = {}
         self.table = RouteTable([])
+        self.guard = None
         self.stale = False
         self._files = snapshot(self.root)
         self._changed: set[str] = set()
@@ -128,6 +129,9 @@ class LocalApp:
             self.table = RouteTable(routes(config, names))
         except (FunctionsConfigError, EnvFileError) as exc:
             raise AppError(f"tight.yml: {exc}") from None
+        from .guard import Guard
+
+        self.guard = Guard(self.root, config, self.settings, self.payload, self.stage, self.call)
         self.names = names
 
     def load(self) -> None:
@@ -233,6 +237,9 @@ class LocalApp:
             problem = gateway.over_lambda_limit("event", event)
             if problem:
                 return gateway.too_large(len(request.body))._replace(error=f"{function}: {problem}"), function
+            refused = self.guard.admit(request, match, event) if self.guard else None
+            if refused is not None:
+                return refused, function
             try:
                 result = self.call(function, event)
             except AppError as exc:

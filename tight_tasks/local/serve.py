@@ -214,7 +214,13 @@ def banner(app: LocalApp, base: str) -> list[str]:
     width = max((len(r.path) for r in app.table.routes), default=0) + len(base)
     for route in app.table.routes:
         methods = ", ".join(app.methods(route.function)) or "(no handlers)"
-        lines.append(f"  {base + route.path:<{width}}  {methods}  -> {route.function}")
+        guarded = app.guard.describe(route.function) if app.guard else ""
+        lines.append(f"  {base + route.path:<{width}}  {methods}  -> {route.function}"
+                     + (f"  [auth: {guarded}]" if guarded else ""))
+    verifier = app.guard.verifier if app.guard else None
+    if verifier is not None:
+        lines.append(f"  JWT: tokens of {verifier.issuer}, and `tight local.token` tokens (this app's local key: "
+                     "accepted here only, never by AWS)")
     others = {name: fn["type"] for name, fn in app.settings.items() if fn["type"] != "lambda_proxy"}
     if not lines and not others:
         lines.append("  (no functions: add one with `tight generate.function NAME`)")
