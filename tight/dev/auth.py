@@ -106,7 +106,7 @@ def jwt_settings(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not isinstance(audience, list) or not audience or not all(isinstance(a, str) and a for a in audience):
         raise AuthConfigError("auth.jwt.audience must list the client ids tokens are issued to "
                               "(e.g. audience: [my-client-id])")
-    return {"issuer": issuer.rstrip("/"), "audience": list(audience)}
+    return {"issuer": issuer, "audience": list(audience)}
 
 
 def _authorizers(config: Mapping[str, Any]) -> list[str]:
