@@ -5,6 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,30 @@ def tight_aws(moto_endpoint):
         return run_tight(*args, cwd=cwd, env=aws_env(moto_endpoint, **env), timeout=180)
 
     return run
+
+
+@contextmanager
+def serve_wsgi(application):
+    """``application`` on a free port of 127.0.0.1 (werkzeug, threaded): yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def browse(url: str, profile: Path) -> str:
+    """The text of ``<pre id="out">`` once headless Chromium ran the page at ``url`` (its script writes it)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed (.ci/run installs Debian's chromium package)"
+    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+                             "--virtual-time-budget=5000", "--dump-dom", url],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    start = result.stdout.index('<pre id="out">') + len('<pre id="out">')
+    return result.stdout[start:result.stdout.index("</pre>", start)]

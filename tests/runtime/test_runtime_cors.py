@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
-import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 
 import pytest
 from aws_events import load, set_header
+from conftest import browse
+from conftest import serve_wsgi as serve
 from runtime_helpers import forget_app_modules, make_app
 
 import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
@@ -129,36 +127,11 @@ def wsgi_to_lambda(entry_point):
     return application
 
 
-@contextmanager
-def serve(application):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 def page_app(api):
     def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/html")])
         return [(PAGE % api).encode("utf-8")]
     return application
-
-
-def browse(url, profile):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is not installed (.ci/run installs Debian's chromium package)"
-    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-                             "--virtual-time-budget=5000", "--dump-dom", url],
-                            capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    start = result.stdout.index('<pre id="out">') + len('<pre id="out">')
-    return result.stdout[start:result.stdout.index("</pre>", start)]
 
 
 @pytest.fixture
