@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from .config import fail
+from .console import warn
 
 
 def _load(path: Path) -> dict:
@@ -36,6 +37,7 @@ def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dic
     if not dist_path.is_file():
         raise fail(f"{dist_path} is missing: create it with the app's variables (e.g. STAGE: dev).")
     base = _load(dist_path)
+    default_stage = base.get("STAGE")
     if not reset:
         base.update(_load(env_path))
     values = merge_env(base, os.environ, app_settings.get("name"))
@@ -45,7 +47,29 @@ def generate_env(app_root: Path, app_settings: dict, reset: bool = False) -> dic
     except OSError as exc:
         raise fail(f"Cannot write {env_path}: {exc.strerror or exc}; env.yml is unchanged.") from None
     print(flow(values))
+    for line in shell_notes(base, values, default_stage):
+        warn(line)
     return values
+
+
+def shell_notes(base: dict, values: dict, default_stage=None) -> list[str]:
+    """One line per key whose value in env.yml now comes from the shell and differs from the files'.
+
+    A ``STAGE`` taken from the shell (other than env.dist.yml's) is easy to miss and changes every
+    local table name: that gets a second line.
+    """
+    from tight.dev.env import as_environ
+
+    notes = []
+    for key in sorted(k for k in base if k in os.environ and values.get(k) != base[k]):
+        notes.append(f"env.yml: {key}: {as_environ(values[key])} comes from the shell's {key}={os.environ[key]} "
+                     f"(was {as_environ(base[key])!r}).")
+    if "STAGE" in os.environ and values.get("STAGE") not in (base.get("STAGE"), default_stage):
+        stage, name = as_environ(values["STAGE"]), as_environ(values.get("NAME") or "NAME")
+        notes.append(f"dynamo.rundb, local.serve, local.invoke and the app's tests now use the {stage} stage's tables "
+                     f"({name}-{stage}-...); to go back: `STAGE={as_environ(default_stage or 'dev')} tight "
+                     "generate.env`.")
+    return notes
 
 
 def _write(path: Path, text: str) -> None:

@@ -51,6 +51,44 @@ def test_requirements_ask_for_this_tight_not_the_2017_one(app_dir):
     assert not requirement.specifier.contains("0.1.3")  # the last tight-cli of 2017
 
 
+def test_requirements_say_how_to_install_this_tight(app_dir):
+    """tight-cli 1.x is on no index: the generated requirements.txt says where this one came from."""
+    from tight_tasks._version import __version__
+    from tight_tasks.generate.origin import direct_url, requirement_lines
+
+    text = (app_dir / "requirements.txt").read_text()
+    assert text.endswith("\n".join(requirement_lines(__version__, direct_url())) + "\n")
+    assert "Installing tight for a team and CI" in text
+
+
+@pytest.mark.parametrize("record, lines", [
+    ({"url": "https://github.com/ann/tight.git", "vcs_info": {"vcs": "git", "commit_id": "0" * 40}},
+     ["tight-cli @ git+https://github.com/ann/tight.git@" + "0" * 40]),
+    ({"url": "https://files.example.com/tight_cli-1.0.0-py3-none-any.whl", "archive_info": {"hashes": {}}},
+     ["tight-cli @ https://files.example.com/tight_cli-1.0.0-py3-none-any.whl"]),
+    ({"url": "file:///home/ann/tight", "dir_info": {}},
+     ["# tight-cli 1.0.0 was installed from file:///home/ann/tight. ", "tight-cli>=1.0.0"]),
+    ({"url": "file:///home/ann/tight", "dir_info": {"editable": True}},
+     ["was installed from file:///home/ann/tight (editable).", "--find-links wheels -r requirements.txt"]),
+    ({"url": "file:///tmp/tight_cli-1.0.0-py3-none-any.whl", "archive_info": {}},
+     ["was installed from file:///tmp/tight_cli-1.0.0-py3-none-any.whl.", "tight-cli>=1.0.0"]),
+    ({"url": "file:///srv/tight", "vcs_info": {"vcs": "git", "commit_id": "abc"}},  # a local clone: unreachable
+     ["was installed from file:///srv/tight.", "tight-cli>=1.0.0"]),
+    (None, ["was installed from a package index.", "tight-cli>=1.0.0"]),
+])
+def test_requirement_lines_follow_where_tight_came_from(record, lines):
+    from packaging.requirements import Requirement
+
+    from tight_tasks.generate.origin import requirement_lines
+
+    written = requirement_lines("1.0.0", record)
+    text = "\n".join(written)
+    for line in lines:
+        assert line in text
+    (requirement,) = [Requirement(line) for line in written if not line.startswith("#")]
+    assert requirement.name == "tight-cli"
+
+
 def test_app_options_and_target(tight, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     result = tight("generate.app", "MyService", "--target", "elsewhere", "--runtime", "python3.11",
@@ -230,6 +268,18 @@ def test_model_file_and_refusal(tight, app_dir):
     assert forced.returncode == 0 and not path.read_text().endswith("# edited\n")
 
 
+def test_model_names_its_table_as_this_machine_will(tight, app_dir):
+    """The printed table name is the real one (NAME from tight.yml, STAGE from env.yml or the shell)."""
+    result = tight("generate.model", "account", cwd=app_dir)
+    assert result.stdout.strip() == ("Generated model Account in app/models/Account.py "
+                                     "(table my-service-dev-accounts, from NAME-STAGE-accounts with stage dev)")
+    staged = tight("generate.model", "user_profile", cwd=app_dir, env=clean_env(STAGE="qa"))
+    assert "(table my-service-qa-user-profiles, from NAME-STAGE-user-profiles with stage qa)" in staged.stdout
+    (app_dir / "env.dist.yml").write_text("CI: false\n")
+    unset = tight("generate.model", "person", cwd=app_dir)
+    assert "(table NAME-STAGE-people, from the NAME and STAGE environment variables)" in unset.stdout
+
+
 def test_model_registers_with_flywheel(tight, app_dir):
     assert tight("generate.model", "person", cwd=app_dir).returncode == 0
     code = ("from flywheel import Engine; from app.models.Person import Person; e = Engine(); e.register(Person); "
@@ -245,9 +295,20 @@ def test_generate_env(tight, app_dir):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "{CI: false, NAME: my-service, STAGE: dev}"
     assert yaml.safe_load((app_dir / "env.yml").read_text()) == {"CI": False, "NAME": "my-service", "STAGE": "dev"}
+    assert result.stderr == ""
     shell = tight("generate.env", cwd=app_dir, env=clean_env(CI="true", STAGE="prod", UNRELATED="x"))
     assert shell.stdout.strip() == "{CI: true, NAME: my-service, STAGE: prod}"
     assert yaml.safe_load((app_dir / "env.yml").read_text())["CI"] is True
+    assert shell.stderr.splitlines() == [  # a stray STAGE=prod in env.yml is said, not silent
+        "env.yml: CI: true comes from the shell's CI=true (was 'false').",
+        "env.yml: STAGE: prod comes from the shell's STAGE=prod (was 'dev').",
+        ("dynamo.rundb, local.serve, local.invoke and the app's tests now use the prod stage's tables "
+        "(my-service-prod-...); to go back: `STAGE=dev tight generate.env`.")]
+    again = tight("generate.env", cwd=app_dir, env=clean_env(CI="true", STAGE="prod"))
+    assert again.stderr == ""  # env.yml already says so
+    back = tight("generate.env", cwd=app_dir, env=clean_env(STAGE="dev"))
+    assert back.stdout.strip() == "{CI: true, NAME: my-service, STAGE: dev}"
+    assert back.stderr.splitlines() == ["env.yml: STAGE: dev comes from the shell's STAGE=dev (was 'prod')."]
 
 
 def test_generate_env_keeps_edits_unless_reset(tight, app_dir):

@@ -168,6 +168,12 @@ def test_playback_catches_a_changed_response(service, tmp_path):
         write(expectation, GENERATED_EXPECTATION)
     assert result.returncode == 1
     assert "Expected response body matches the actual response body" in result.stdout
+    # The failure names what the test played back and the command that records it again
+    test_id = f"{(INTEGRATION / 'my_controller' / 'test_integration_my_controller.py').as_posix()}::test_get_method"
+    assert (f"This test played back {INTEGRATION / 'my_controller' / 'placebos' / 'test_get_method'}, "
+            f"{INTEGRATION / 'my_controller' / 'expectations' / 'test_get_method.yml'}. If the app's new behaviour "
+            f"is right, record them again with `pytest --tight-record {test_id}` (or TIGHT_RECORD=1), review the "
+            "diff and commit it.") in result.stdout
 
 
 def test_tight_record_environment_variable_records(tmp_path):
@@ -290,6 +296,13 @@ def test_generated_app_records_and_plays_back(tight, tmp_path):
         ''')
     expectation = root / INTEGRATION / "my_controller" / "expectations" / "test_get_method.yml"
     assert expectation.read_text() == GENERATED_EXPECTATION
+
+    expectation.write_text(GENERATED_EXPECTATION.replace("world", "there"))
+    changed = pytest_in(root, AWS_EC2_METADATA_DISABLED="true")
+    assert changed.returncode == 1
+    assert ("AssertionError: The response body differs from expectations/test_get_method.yml (intended? run "
+            "pytest --tight-record)") in changed.stdout
+    assert "record them again with `pytest --tight-record tests/functions/integration/my_controller/" in changed.stdout
 
     recorded = pytest_in(root, "--tight-record")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr

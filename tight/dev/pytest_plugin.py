@@ -105,6 +105,20 @@ def pytest_unconfigure(config):
         sys.modules["tight.providers.aws.clients.dynamo_db"].profile_optional = False
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that played back tapes or an expectation says which, and how to record them again."""
+    outcome = yield
+    report = outcome.get_result()
+    helpers = sys.modules.get("tight.dev.test_helpers")
+    if report.when != "call" or not report.failed or helpers is None or helpers.is_recording():
+        return
+    state = getattr(item.config, _STATE_KEY, None) or {}
+    hint = helpers.failure_hint(item.nodeid, state.get("root"))
+    if hint and hasattr(report.longrepr, "addsection"):
+        report.longrepr.addsection("tight", hint)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     helpers = sys.modules.get("tight.dev.test_helpers")

@@ -25,6 +25,7 @@ _TAPE_NAME = re.compile(r"^[\w-]+\.\w+_\d+\.json$")
 
 _run_mode: str | None = None  # set by the pytest plugin for --tight-record
 _active: list[tuple[Any, Any]] = []  # (pill, session) attached during the current test
+_replayed: list[Path] = []  # tape dirs and expectation files the current test played back
 
 
 def set_record_mode(enabled: bool | None) -> None:
@@ -75,6 +76,7 @@ def _attach(test_file, session, name: str, mode: str):
         pill.record()
     else:
         pill.playback()
+        _replayed.append(path)
     return pill
 
 
@@ -90,6 +92,7 @@ def record(test_file: str | os.PathLike, session, name: str):
 
 def stop() -> None:
     """Detach every tape attached since the last stop (the plugin calls this after each test)."""
+    _replayed.clear()
     while _active:
         pill, session = _active.pop()
         pill.stop()
@@ -124,6 +127,7 @@ def expected_response_body(here: str | os.PathLike, relpath: str, actual_respons
     else:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no expectation recorded; run pytest --tight-record to write it")
+        _replayed.append(path)
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping with body, headers and statusCode")
@@ -131,3 +135,20 @@ def expected_response_body(here: str | os.PathLike, relpath: str, actual_respons
     if body is None or body == "":
         return None
     return json.loads(body) if isinstance(body, (str, bytes)) else body
+
+
+def failure_hint(test_id: str, root: str | os.PathLike | None = None) -> str | None:
+    """For a failed test that played back tapes or an expectation: what it compared with, and the
+    command that records them again (None when it played nothing back)."""
+    if not _replayed:
+        return None
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(root)) if root else str(path)
+        except ValueError:
+            return str(path)
+
+    what = ", ".join(dict.fromkeys(shown(p) for p in _replayed))
+    return (f"This test played back {what}. If the app's new behaviour is right, record them again with "
+            f"`pytest --tight-record {test_id}` (or TIGHT_RECORD=1), review the diff and commit it.")

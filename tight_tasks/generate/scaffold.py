@@ -78,6 +78,8 @@ def generate_app(
     architecture: str = "x86_64",
     force: bool = False,
 ) -> Path:
+    from .origin import direct_url, requirement_lines
+
     naming.check_app_name(name)
     _check_choice(provider, tuple(PROVIDERS), "provider", "--provider")
     _check_choice(app_type, PROVIDERS[provider]["app"], "app type", "--type")
@@ -100,6 +102,7 @@ def generate_app(
             "runtime": runtime,
             "architecture": architecture,
             "tight_version": __version__,
+            "tight_requirement": "\n".join(requirement_lines(__version__, direct_url())),
         },
     )
     try:
@@ -255,5 +258,20 @@ def generate_model(app_root: Path, name: str, force: bool = False) -> Path:
     files = render_tree("model", variables)
     (path,) = add_files(app_root, files, force, f"Model {variables['class_name']}")
     print(f"Generated model {variables['class_name']} in {path.relative_to(app_root)} "
-          f"(table NAME-STAGE-{variables['table_suffix']})")
+          f"(table {local_table_name(app_root, variables['table_suffix'])})")
     return path
+
+
+def local_table_name(app_root: Path, suffix: str) -> str:
+    """The table a generated model names on this machine: ``NAME-STAGE-suffix`` from the app's env
+    (env.dist.yml < env.yml < shell; NAME from tight.yml), with the stage it depends on."""
+    from tight.dev.env import EnvFileError, app_env, as_environ
+
+    try:
+        values = app_env(app_root)
+    except EnvFileError:
+        values = {}
+    name, stage = (as_environ(values.get(key)) for key in ("NAME", "STAGE"))
+    if not name or not stage:
+        return f"NAME-STAGE-{suffix}, from the NAME and STAGE environment variables"
+    return f"{name}-{stage}-{suffix}, from NAME-STAGE-{suffix} with stage {stage}"
