@@ -9,6 +9,7 @@ from events_helpers import as_handler_of, load_event
 
 from tight.providers.aws.controllers import (
     dynamodb_stream_event,
+    records,
     registry,
     s3_event,
     schedule_event,
@@ -69,15 +70,14 @@ def test_sqs_fifo_failure_returns_the_rest_of_the_group_unprocessed():
         "4b5c0a37-8e2f-4f5d-9c1a-3b7e6d2f1a0c", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"]
 
 
-def test_sqs_function_given_an_api_gateway_event_logs_and_returns_an_error(caplog):
+def test_sqs_function_given_an_api_gateway_event_logs_one_line_and_raises(caplog):
     calls = []
     as_handler_of("orders_w", sqs_event.message, lambda body: calls.append(body))
-    with caplog.at_level(logging.ERROR, logger="tight.events"):
-        result = sqs_event.dispatch("orders_w", load_event("api_gateway_rest"))
+    with caplog.at_level(logging.ERROR, logger="tight.events"), pytest.raises(records.WrongEventType) as raised:
+        sqs_event.dispatch("orders_w", load_event("api_gateway_rest"))
     assert calls == []
-    assert result["errorType"] == "WrongEventType"
-    assert "'orders_w' handles SQS messages, but got an API Gateway REST (1.0) event" in result["errorMessage"]
-    assert [r.getMessage() for r in caplog.records] == [result["errorMessage"]]
+    assert "'orders_w' handles SQS messages, but got an API Gateway REST (1.0) event" in str(raised.value)
+    assert [r.getMessage() for r in caplog.records] == [str(raised.value)]
     assert all(r.exc_info is None for r in caplog.records)  # a line, not a trace
 
 
@@ -86,7 +86,8 @@ def test_sqs_function_given_an_api_gateway_event_logs_and_returns_an_error(caplo
 def test_sqs_hostile_events_are_refused_without_calling_the_handler(event):
     calls = []
     as_handler_of("orders_h", sqs_event.message, lambda body: calls.append(body))
-    assert sqs_event.dispatch("orders_h", event)["errorType"] == "WrongEventType"
+    with pytest.raises(records.WrongEventType, match="'orders_h' handles SQS messages, but got"):
+        sqs_event.dispatch("orders_h", event)
     assert calls == []
 
 
@@ -127,8 +128,8 @@ def test_s3_handler_failure_fails_the_invocation_after_trying_every_record(caplo
 
 def test_s3_function_given_an_sqs_event_is_refused():
     as_handler_of("uploads_w", s3_event.object, lambda key: None)
-    result = s3_event.dispatch("uploads_w", load_event("sqs"))
-    assert result["errorType"] == "WrongEventType" and "but got an SQS event" in result["errorMessage"]
+    with pytest.raises(records.WrongEventType, match="'uploads_w' handles S3 notifications, but got an SQS event"):
+        s3_event.dispatch("uploads_w", load_event("sqs"))
 
 
 # -- schedules ------------------------------------------------------------------------
@@ -146,8 +147,8 @@ def test_schedule_handler_gets_time_detail_and_rule():
 
 def test_schedule_function_given_an_s3_event_is_refused():
     as_handler_of("nightly_w", schedule_event.handler, lambda: "ran")
-    result = schedule_event.dispatch("nightly_w", load_event("s3_put"))
-    assert result["errorType"] == "WrongEventType" and "but got an S3 notification" in result["errorMessage"]
+    with pytest.raises(records.WrongEventType, match="'nightly_w' handles EventBridge .*, but got an S3 notification"):
+        schedule_event.dispatch("nightly_w", load_event("s3_put"))
 
 
 def test_schedule_handler_error_propagates_for_lambda_to_retry():
@@ -196,18 +197,26 @@ def test_stream_failure_stops_the_batch_and_reports_it_and_the_rest():
                                             {"itemIdentifier": "333000000000000000000003"}]}
 
 
-def test_stream_record_in_bad_dynamodb_json_is_a_failed_record_not_a_crash():
+def test_stream_record_in_bad_dynamodb_json_is_a_failed_record_and_one_line(caplog):
     event = load_event("dynamodb_stream")
     event["Records"][0]["dynamodb"]["NewImage"]["visits"] = {"N": "three"}
-    as_handler_of("accounts_b", dynamodb_stream_event.record, lambda new_image: None)
-    result = dynamodb_stream_event.dispatch("accounts_b", event)
+    calls = []
+    as_handler_of("accounts_b", dynamodb_stream_event.record, lambda new_image: calls.append(new_image))
+    with caplog.at_level(logging.ERROR, logger="tight.events"):
+        result = dynamodb_stream_event.dispatch("accounts_b", event)
     assert result["batchItemFailures"][0] == {"itemIdentifier": "111000000000000000000001"}
+    assert calls == []  # the handler never sees a record tight could not read
+    first = caplog.records[0]
+    assert first.getMessage() == ("function 'accounts_b' cannot read record 111000000000000000000001: "
+                                  "not a number: 'three'")
+    assert first.exc_info is None  # a line, not tight's own traceback
 
 
 def test_stream_function_given_a_schedule_event_is_refused():
     as_handler_of("accounts_w", dynamodb_stream_event.record, lambda keys: None)
-    result = dynamodb_stream_event.dispatch("accounts_w", load_event("schedule"))
-    assert result["errorType"] == "WrongEventType" and "but got an EventBridge event" in result["errorMessage"]
+    with pytest.raises(records.WrongEventType, match="'accounts_w' handles DynamoDB stream records, but got an "
+                                                     "EventBridge event"):
+        dynamodb_stream_event.dispatch("accounts_w", load_event("schedule"))
 
 
 @pytest.mark.parametrize("value", [{"S": "a", "N": "1"}, {"X": "1"}, {"B": "not base64!"}, "plain"])

@@ -304,3 +304,27 @@ def test_plain_mapping_without_response_keys_is_the_body(controller):
 def test_list_return_is_the_body(controller):
     controller("get", lambda **kw: [1, 2])
     assert lambda_proxy.dispatch(controller.name, rest_event())["body"] == "[1,2]"
+
+
+@BOTH
+@pytest.mark.parametrize("body, where, what", [
+    ({"ratio": float("nan")}, "body.ratio", "NaN"),
+    ({"stats": [1, {"max": float("inf")}]}, "body.stats[1].max", "Infinity"),
+    ([decimal.Decimal("-Infinity")], "body[0]", "-Infinity"),
+    ({"d": decimal.Decimal("NaN")}, "body.d", "NaN"),
+])
+def test_nan_or_infinity_in_the_body_is_a_500_naming_the_key(controller, make_event, body, where, what, caplog):
+    controller("get", lambda **kwargs: {"statusCode": 200, "body": body})
+    with caplog.at_level(logging.ERROR, logger="tight.lambda_proxy"):
+        response = lambda_proxy.dispatch(controller.name, make_event())
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"message": "Internal server error"}
+    assert [r.getMessage() for r in caplog.records] == [
+        (f"Controller {controller.name!r}: the response holds {what} at {where}, which JSON cannot carry: "
+         "return null or a string there")]
+    assert caplog.records[0].exc_info is None
+
+
+def test_finite_floats_and_decimals_still_go_out_as_json(controller):
+    controller("get", lambda: {"ratio": 0.5, "big": 1e308, "d": decimal.Decimal("2.50")})
+    assert lambda_proxy.dispatch(controller.name, rest_event())["body"] == '{"ratio":0.5,"big":1e+308,"d":2.5}'

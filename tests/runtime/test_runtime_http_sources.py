@@ -240,8 +240,18 @@ def test_bytes_are_base64_everywhere_and_content_type_kept(app_index, source):
     assert headers["Content-Type"] == "application/hal+json"
 
 
+@pytest.mark.parametrize("event", [None, [], "text", {}, {"Records": [{"eventSource": "aws:sqs"}]}], ids=repr)
+def test_an_event_that_is_not_a_request_fails_the_invocation_in_one_line(app_index, event, caplog):
+    # Answered with a 405, an SQS batch would count as handled and be deleted: raise, so it is retried.
+    from tight.providers.aws.controllers.records import WrongEventType
+
+    with caplog.at_level(logging.ERROR), pytest.raises(WrongEventType, match="'echo' handles HTTP requests, but got"):
+        app_index.echo(event, None)
+    assert len(caplog.records) == 1 and caplog.records[0].exc_info is None
+
+
 @pytest.mark.parametrize("event", [
-    None, [], "text", {"httpMethod": ["GET"]}, {"httpMethod": "GET", "requestContext": "x", "pathParameters": "x"},
+    {"httpMethod": ["GET"]}, {"httpMethod": "GET", "requestContext": "x", "pathParameters": "x"},
     {"httpMethod": "GET", "headers": {"A": 1, "B": None}, "multiValueHeaders": {"A": None, "C": [1, None]}},
     {"version": "2.0", "requestContext": {"http": {"method": "GET"}}, "rawQueryString": "a=%zz&&=&b",
      "cookies": "not a list", "queryStringParameters": {"a": 5}},

@@ -59,9 +59,9 @@ def dispatch(controller: str, event: Any, context: Any = None) -> dict[str, Any]
     """Call ``controller``'s handler once per stream record; return the partial batch response."""
     handler = _HANDLERS.get(controller)
     if handler is None:
-        return _records.no_handler(controller, SOURCE)
+        raise _records.no_handler(controller, SOURCE)
     if not stream.is_stream_event(event):
-        return _records.wrong_event(controller, "DynamoDB stream records", event)
+        raise _records.wrong_event(controller, "DynamoDB stream records", event)
     failed = _records.each_record(controller, handler, stream.stream_records(event), _arguments(event, context),
                                   stream.sequence_number, stop_after_failure=lambda item: True)
     return _records.batch_response(failed)

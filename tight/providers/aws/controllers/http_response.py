@@ -41,6 +41,8 @@ def _json_default(value: Any) -> Any:
     import decimal
 
     if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError("Out of range Decimal values are not JSON compliant")
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
@@ -49,12 +51,52 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False)
+
+
+class NotJson(ValueError):
+    """A body that JSON cannot carry (NaN or Infinity); the message names where it is."""
+
+    one_line = True  # the message says everything: logged without a traceback
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON (``{"hello":"world"}``); Decimals, datetimes and sets allowed."""
-    return _ENCODER.encode(value)
+    """Compact JSON (``{"hello":"world"}``); Decimals, datetimes and sets allowed.
+
+    NaN and Infinity raise :class:`NotJson` naming their key (``body.stats.ratio``):
+    ``{"ratio":NaN}`` is not JSON, and clients fail on it.
+    """
+    try:
+        return _ENCODER.encode(value)
+    except ValueError as exc:
+        where = _non_finite(value, "body", 0)
+        if where is None:
+            raise
+        raise NotJson(f"the response holds {where[1]} at {where[0]}, which JSON cannot carry: "
+                      "return null or a string there") from exc
+
+
+def _non_finite(value: Any, path: str, depth: int) -> tuple[str, str] | None:
+    """``(path, 'NaN')`` of the first NaN/Infinity in ``value``, else None."""
+    if isinstance(value, float):
+        return None if value - value == 0 else (path, repr(value).replace("nan", "NaN").replace("inf", "Infinity"))
+    import decimal
+
+    if isinstance(value, decimal.Decimal):
+        return None if value.is_finite() else (path, "NaN" if value.is_nan() else f"{'-' if value < 0 else ''}Infinity")
+    if depth > 200:
+        return None
+    if isinstance(value, Mapping):
+        items = ((f"{path}.{key}", item) for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for where, item in items:
+        found = _non_finite(item, where, depth + 1)
+        if found:
+            return found
+    return None
 
 
 class Response:

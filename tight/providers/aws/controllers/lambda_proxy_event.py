@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 from tight.providers.aws.controllers import arguments, cors, registry
 from tight.providers.aws.controllers.http_response import Response, build, dumps, render
 from tight.providers.aws.events.http import BadRequest, Request, principal_id
+from tight.providers.aws.lambda_app import secrets
 
 __all__ = [
     "ResponseExit",
@@ -210,6 +211,12 @@ def dispatch(controller: str, event: Mapping[str, Any] | None, context: Any = No
     request = Request(event if type(event) is dict or isinstance(event, Mapping) else {}, context)
     try:
         return _respond(request, _answer(request, controller))
-    except Exception:  # noqa: BLE001 - every failure becomes a logged 500
-        _log().exception("Unhandled error in controller %r", controller)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a logged 500
+        unresolved = secrets.unresolved(exc)
+        if unresolved:  # one line, not a traceback: the reference is what failed
+            _log().error("Controller %r needs %s", controller, unresolved)
+        elif getattr(exc, "one_line", False):  # NaN in the body...: the message says what and where
+            _log().error("Controller %r: %s", controller, exc)
+        else:
+            _log().exception("Unhandled error in controller %r", controller)
         return _respond(request, {"statusCode": 500, "body": dict(INTERNAL_ERROR)})

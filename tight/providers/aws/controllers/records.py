@@ -1,7 +1,7 @@
 """What the non-HTTP controllers (``sqs_event``, ``s3_event``, ``schedule_event``,
 ``dynamodb_stream_event``) share: one handler per controller, keyword arguments
 filtered to what the handler takes, the log line and result for an event of the
-wrong kind, and the per-record loop with partial batch failures.
+wrong kind (raised, so the source retries it), and the per-record loop with partial batch failures.
 """
 from __future__ import annotations
 
@@ -60,23 +60,34 @@ def call(function: Handler, arguments: Mapping[str, Any]) -> Any:
     return function(**arguments)
 
 
-def error_result(error_type: str, message: str) -> dict[str, str]:
-    """The result of an invocation tight refused (Lambda's own errorType/errorMessage shape)."""
-    return {"errorType": error_type, "errorMessage": message}
+class WrongEventType(RuntimeError):
+    """An event this function does not handle: the invocation fails, so the source retries it
+    (and its dead-letter queue or on-failure destination keeps it) instead of dropping it.
+
+    ``one_line``: the message says everything; local tools print it without a traceback.
+    """
+
+    one_line = True
 
 
-def wrong_event(controller: str, expected: str, event: Any) -> dict[str, str]:
-    """Log one clear line and return an error result for an event of the wrong kind."""
+class NoHandler(WrongEventType):
+    """The function's handler module registered no handler for its source."""
+
+
+def wrong_event(controller: str, expected: str, event: Any) -> WrongEventType:
+    """Log one clear line; the error to raise for an event of the wrong kind."""
     message = (f"function {controller!r} handles {expected}, but got {describe(event)}: "
-               f"check what triggers it (tight.yml functions.{controller}.type)")
+               f"check what triggers it (tight.yml functions.{controller}.type); the invocation fails "
+               "so the event is retried")
     log().error(message)
-    return error_result("WrongEventType", message)
+    return WrongEventType(message)
 
 
-def no_handler(controller: str, source: str) -> dict[str, str]:
-    message = f"function {controller!r} has no {source} handler registered"
+def no_handler(controller: str, source: str) -> NoHandler:
+    """Log one clear line; the error to raise when ``controller`` registered no ``source`` handler."""
+    message = f"function {controller!r} has no {source} handler registered; the invocation fails"
     log().error(message)
-    return error_result("NoHandler", message)
+    return NoHandler(message)
 
 
 def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str, Any]],
@@ -94,10 +105,7 @@ def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str
     records = list(records)
     for index, record in enumerate(records):
         item = identifier(record)
-        try:
-            call(handler, arguments(record))
-        except Exception:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
-            log().exception("function %r failed on record %s", controller, item)
+        if not _one_record(controller, handler, record, arguments, item):
             failed.append(item)
             if stop_after_failure(record):
                 rest = [identifier(r) for r in records[index + 1:]]
@@ -106,6 +114,22 @@ def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str
                 failed.extend(rest)
                 break
     return failed
+
+
+def _one_record(controller: str, handler: Handler, record: Mapping[str, Any],
+                arguments: Callable[[Mapping[str, Any]], dict[str, Any]], item: Any) -> bool:
+    """Call ``handler`` on one record; False (logged) when it failed."""
+    try:
+        values = arguments(record)
+    except ValueError as exc:  # a record tight cannot read (bad DynamoDB JSON...): one line, not tight's trace
+        log().error("function %r cannot read record %s: %s", controller, item, exc)
+        return False
+    try:
+        call(handler, values)
+    except Exception:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
+        log().exception("function %r failed on record %s", controller, item)
+        return False
+    return True
 
 
 def batch_response(failed: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:

@@ -48,9 +48,9 @@ def dispatch(controller: str, event: Any, context: Any = None) -> dict[str, Any]
     """Call ``controller``'s handler once per notification; ``{"processed": N}`` when all succeed."""
     handler = _HANDLERS.get(controller)
     if handler is None:
-        return _records.no_handler(controller, SOURCE)
+        raise _records.no_handler(controller, SOURCE)
     if not s3.is_s3_event(event):
-        return _records.wrong_event(controller, "S3 notifications", event)
+        raise _records.wrong_event(controller, "S3 notifications", event)
 
     def arguments(record: Mapping[str, Any]) -> dict[str, Any]:
         return {

@@ -38,9 +38,9 @@ def dispatch(controller: str, event: Any, context: Any = None) -> Any:
     """Call ``controller``'s handler with the EventBridge event; return what it returns."""
     function = _HANDLERS.get(controller)
     if function is None:
-        return _records.no_handler(controller, SOURCE)
+        raise _records.no_handler(controller, SOURCE)
     if not schedule.is_eventbridge_event(event):
-        return _records.wrong_event(controller, "EventBridge (schedule) events", event)
+        raise _records.wrong_event(controller, "EventBridge (schedule) events", event)
     arguments = {
         "time": event.get("time"),
         "detail": schedule.detail(event),

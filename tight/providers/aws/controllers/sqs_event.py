@@ -47,9 +47,9 @@ def dispatch(controller: str, event: Any, context: Any = None) -> dict[str, Any]
     """Call ``controller``'s handler once per message; return the partial batch response."""
     handler = _HANDLERS.get(controller)
     if handler is None:
-        return _records.no_handler(controller, SOURCE)
+        raise _records.no_handler(controller, SOURCE)
     if not sqs.is_sqs_event(event):
-        return _records.wrong_event(controller, "SQS messages", event)
+        raise _records.wrong_event(controller, "SQS messages", event)
 
     def arguments(record: Mapping[str, Any]) -> dict[str, Any]:
         return {"body": sqs.message_body(record), "record": record, "context": context, "event": event}

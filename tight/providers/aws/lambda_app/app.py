@@ -6,7 +6,7 @@ The generated ``app_index.py`` ends with ``lambda_app.run()``; after it,
 function's handler setting names (``app_index.my_controller``).
 
 Lazy: ``run()`` only lists the controllers and applies the packaged environment
-(:mod:`.environment`); ``app_index.<controller>`` imports that controller's handler
+(:mod:`.environment`), resolving secret references (:mod:`.secrets`); ``app_index.<controller>`` imports that controller's handler
 module on first access, so a function imports only its own code. When the handler
 cannot be imported because an environment variable is missing, the function logs one
 line naming it and answers 500 (HTTP events) or raises (other events); the app's
@@ -18,7 +18,7 @@ import os
 import sys
 
 from tight.providers.aws.controllers import registry
-from tight.providers.aws.lambda_app import environment
+from tight.providers.aws.lambda_app import environment, secrets
 
 TYPE_CHECKING = False  # typing, pathlib, importlib and logging stay out of the cold start
 if TYPE_CHECKING:
@@ -64,21 +64,31 @@ def entry_point(controller: str) -> Callable[[Any, Any], Any]:
 
     def handler(event, context=None):
         dispatch = registry.dispatcher(controller)
-        if dispatch is None:
+        if dispatch is None or registry.source(controller) == "http":
             if not _is_http(event):
                 # An SQS/S3/stream batch answered "405" would count as handled and be deleted:
-                # fail the invocation so Lambda retries it (and the log says why).
-                message = NO_HANDLER.format(controller=controller)
-                _log().error(message)
-                raise RuntimeError(message)
-            from tight.providers.aws.controllers import lambda_proxy_event
+                # fail the invocation so the source retries it (and the log says why).
+                raise _not_http(controller, event, registered=dispatch is not None)
+            if dispatch is None:
+                from tight.providers.aws.controllers import lambda_proxy_event
 
-            dispatch = lambda_proxy_event.dispatch
+                dispatch = lambda_proxy_event.dispatch
         return dispatch(controller, event, context)
 
     handler.__name__ = handler.__qualname__ = controller
     handler.__doc__ = f"Lambda entry point of app/functions/{controller}."
     return handler
+
+
+def _not_http(controller: str, event: Any, registered: bool) -> Exception:
+    """The error (logged in one line) for an event that is not an HTTP request, given to ``controller``."""
+    from tight.providers.aws.controllers import records
+
+    if registered:
+        return records.wrong_event(controller, "HTTP requests", event)
+    message = NO_HANDLER.format(controller=controller)
+    records.log().error(message)
+    return records.NoHandler(message)
 
 
 def _is_http(event: Any) -> bool:
@@ -90,7 +100,9 @@ def _is_http(event: Any) -> bool:
 
 def unavailable(controller: str, variable: str) -> Callable[[Any, Any], Any]:
     """The entry point of a controller whose handler needs the missing env ``variable``."""
-    message = MISSING_ENV.format(name=variable, controller=controller)
+    failed = secrets.FAILED.get(variable)
+    message = (f"{failed}: app/functions/{controller} cannot start" if failed else
+               MISSING_ENV.format(name=variable, controller=controller))
 
     def handler(event, context=None):
         _log().error(message)
@@ -144,6 +156,7 @@ def create(module: ModuleType) -> list[str]:
     if root not in sys.path:
         sys.path.insert(0, root)
     environment.apply(root)
+    secrets.resolve()
     names = function_names(root)
     known = frozenset(names)
     module.__dict__.setdefault("__tight_controllers__", [])[:] = names
