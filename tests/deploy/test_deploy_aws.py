@@ -137,10 +137,12 @@ def test_role_policy_names_only_the_apps_tables_and_log_groups(deployed, aws):
     assert all("*" not in action for actions in resources for action in actions)
 
 
-def test_api_integrations_point_at_the_functions(deployed, aws):
+def test_api_integrations_point_at_the_functions(deployed, aws, moto_endpoint):
     client = aws("apigateway")
     api_id = stack_resources(aws, "shop-test")["Api"]["PhysicalResourceId"]
-    assert f"API: https://{api_id}.execute-api.{REGION}.amazonaws.com/test/" in deployed.stdout
+    # deployed to a local endpoint: the address it serves the API at, not an unreachable amazonaws.com one
+    assert f"\nAPI: {moto_endpoint}/restapis/{api_id}/test/_user_request_/\n" in deployed.stdout
+    assert "amazonaws.com" not in deployed.stdout
     routes = {}
     for resource in client.get_resources(restApiId=api_id)["items"]:
         if "ANY" in resource.get("resourceMethods", {}):
@@ -199,12 +201,12 @@ def test_code_change_and_redeploy_updates_the_code(app_copy, aws, tight_aws):
 # -- status, logs, delete ---------------------------------------------------------------------
 
 
-def test_status_shows_stack_api_functions_and_tables(deployed, deploy_app, aws, tight_aws):
+def test_status_shows_stack_api_functions_and_tables(deployed, deploy_app, aws, tight_aws, moto_endpoint):
     result = tight_aws("deploy.status", "--stage", "test", cwd=deploy_app)
     assert result.returncode == 0, result.stderr
     api_id = stack_resources(aws, "shop-test")["Api"]["PhysicalResourceId"]
     assert result.stdout.startswith(f"Stack shop-test: CREATE_COMPLETE ({REGION})")
-    assert f"API: https://{api_id}.execute-api.{REGION}.amazonaws.com/test/" in result.stdout
+    assert f"\nAPI: {moto_endpoint}/restapis/{api_id}/test/_user_request_/\n" in result.stdout
     sha = zip_sha256(deploy_app).hex()
     for name in ("hello", "users"):
         assert f"Function shop-test-{name}: python3.12" in result.stdout
@@ -297,8 +299,11 @@ def test_a_table_kept_from_an_earlier_stack_stops_the_deploy_before_anything_cha
 
 
 @pytest.mark.parametrize("drop, add, message", [
-    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), {}, "No AWS credentials found: set AWS_PROFILE"),
-    (("AWS_REGION",), {}, "No AWS region is set: pass --region, set AWS_REGION"),
+    (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), {}, ("No AWS credentials found: set AWS_PROFILE (see `aws "
+     "configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; against a local endpoint (AWS_ENDPOINT_URL: moto, "
+     "LocalStack) any values work, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test.\n")),
+    (("AWS_REGION",), {}, ("No AWS region is set: pass --region, set AWS_REGION, or set a region in your AWS profile "
+     "(`aws configure`); against a local endpoint any region works, e.g. AWS_REGION=us-east-1.\n")),
     (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), {"AWS_PROFILE": "nobody"},
      "The config profile (nobody) could not be found: create it with `aws configure --profile NAME`"),
 ])

@@ -13,8 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-CREDENTIALS_HELP = ("set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-REGION_HELP = "pass --region, set AWS_REGION, or set a region in your AWS profile (`aws configure`)"
+CREDENTIALS_HELP = ("set AWS_PROFILE (see `aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; against "
+                    "a local endpoint (AWS_ENDPOINT_URL: moto, LocalStack) any values work, e.g. "
+                    "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test")
+REGION_HELP = ("pass --region, set AWS_REGION, or set a region in your AWS profile (`aws configure`); against a "
+               "local endpoint any region works, e.g. AWS_REGION=us-east-1")
+#: Hosts of AWS's own endpoints; any other endpoint (AWS_ENDPOINT_URL) is a local stand-in.
+AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 class CloudError(Exception):
@@ -71,6 +76,14 @@ class Cloud:
     @property
     def region(self) -> str:
         return self.session.region_name
+
+    def local_endpoint(self, service: str) -> str | None:
+        """The endpoint URL of ``service`` when it is not AWS's own (AWS_ENDPOINT_URL: moto, LocalStack)."""
+        from urllib.parse import urlsplit
+
+        url = self.client(service).meta.endpoint_url
+        host = (urlsplit(url).hostname or "").lower()
+        return None if host.endswith(AWS_HOSTS) else url.rstrip("/")
 
     def client(self, service: str, once: bool = False) -> Any:
         """The boto3 client of ``service``; ``once``: one that never retries (for calls that must not repeat)."""

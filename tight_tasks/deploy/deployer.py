@@ -130,12 +130,15 @@ def template_source(cloud: Cloud, bucket: str, app: App, text: str) -> dict[str,
 
 
 def api_url_of(cloud: Cloud, stack_id: str, stage: str, resources: list[dict] | None = None) -> str | None:
-    """The invoke URL, from the RestApi's physical id (stack outputs may be missing: moto drops them)."""
+    """The invoke URL, from the RestApi's physical id (stack outputs may be missing: moto drops them).
+
+    Deployed to a local endpoint (AWS_ENDPOINT_URL), the URL that endpoint serves the API at.
+    """
     from .restapi import API, api_url
 
     for resource in cloud.stack_resources(stack_id) if resources is None else resources:
         if resource.get("LogicalResourceId") == API and resource.get("PhysicalResourceId"):
-            return api_url(resource["PhysicalResourceId"], cloud.region, stage)
+            return api_url(resource["PhysicalResourceId"], cloud.region, stage, cloud.local_endpoint("apigateway"))
     return None
 
 

@@ -20,8 +20,14 @@ API = "Api"
 ROOT = {"Fn::GetAtt": [API, "RootResourceId"]}
 
 
-def api_url(api_id: str, region: str, stage: str) -> str:
-    """The invoke URL of a REST API's stage (what the ``ApiUrl`` output says)."""
+def api_url(api_id: str, region: str, stage: str, endpoint: str | None = None) -> str:
+    """The invoke URL of a REST API's stage (what the ``ApiUrl`` output says).
+
+    ``endpoint``: a local stand-in for AWS (``AWS_ENDPOINT_URL``), which serves a stage at
+    ``<endpoint>/restapis/<id>/<stage>/_user_request_/`` (LocalStack's path form).
+    """
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/restapis/{api_id}/{stage}/_user_request_/"
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}/"
 
