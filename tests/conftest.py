@@ -25,23 +25,11 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
-PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-
-
 def find_python(version: str) -> str | None:
-    """Path of a CPython ``version`` (e.g. "3.10") interpreter, or None."""
-    candidates = [shutil.which(f"python{version}")]
-    candidates += [str(p / "bin" / f"python{version}") for p in sorted(PYENV.glob(f"{version}.*"))]
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True, check=False)
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return candidate
-    return None
+    """Path of a CPython ``version`` (e.g. "3.10") interpreter, or None (generate.artifact's own search)."""
+    from tight_tasks._pip.bytecode import find_python as find
+
+    return find(version)
 
 
 # Keys of a generated app's env.dist.yml. The shell overrides them by design

@@ -56,6 +56,10 @@ EXPECTED = [
     "tight.yml",
     "tight_env.json",
 ]
+#: Bytecode compiled by Python 3.12 (tight.yml's runtime) for every module, beside its source.
+EXPECTED = sorted(EXPECTED + [
+    (f"{name.rpartition('/')[0]}/" if "/" in name else "") + f"__pycache__/{name.rpartition('/')[2][:-3]}.cpython-312.pyc"
+    for name in EXPECTED if name.endswith(".py")])
 
 
 def write(path: Path, text: str = "") -> Path:
@@ -211,10 +215,13 @@ def lambda_runtime_dir(tmp_path: Path) -> Path:
     """What a Lambda Python runtime provides besides the standard library: boto3 and its dependencies."""
     runtime = tmp_path / "var-runtime"
     runtime.mkdir()
-    for module in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3"):
+    for module in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"):
         spec = importlib.util.find_spec(module)
-        assert spec and spec.submodule_search_locations, module
-        (runtime / module).symlink_to(next(iter(spec.submodule_search_locations)), target_is_directory=True)
+        assert spec and (spec.submodule_search_locations or spec.origin), module
+        if spec.submodule_search_locations:
+            (runtime / module).symlink_to(next(iter(spec.submodule_search_locations)), target_is_directory=True)
+        else:
+            (runtime / f"{module}.py").symlink_to(spec.origin)
     return runtime
 
 
@@ -261,7 +268,8 @@ def test_vendored_artifact_runs_with_only_stdlib_and_boto3(app, tmp_path):
     assert body["hello"] == "lambda" and body["engine"] == "Engine"
     assert (data["stage"], data["name"], data["secret"]) == ("dev", "my-service", None), "env.dist.yml, not env.yml"
     modules = data["modules"]
-    for name in ("tight", "flywheel", "dynamo3", "six"):
+    for name in ("tight", "flywheel", "dynamo3"):
         assert modules[name].startswith(str(unpacked / "app" / "vendored")), modules
+    assert modules["six"].startswith(str(runtime)), "the runtime's six: the zip leaves its copy out"
     assert modules["boto3"] is None or modules["boto3"].startswith(str(runtime))
     assert modules["pytest"] is None and modules["invoke"] is None

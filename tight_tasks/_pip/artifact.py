@@ -24,8 +24,9 @@ from .. import console
 from .. import files as fileops
 from ..config import CONFIG_NAMES, fail
 from .artifact_rules import ENV_FILE, ENV_JSON, app_env_json, check_vendor, is_secret
-from .installers import lambda_target
-from .vendordir import UNZIPPED_LIMIT
+from .installers import LambdaTarget, lambda_target
+from .requirements import REQUIREMENTS_FILE, requirement_lines_in
+from .vendordir import UNZIPPED_LIMIT, VENDOR_FIRST
 
 #: Lambda's limit on a zip uploaded directly (50 MB).
 ZIPPED_LIMIT = 50 * 1024 * 1024
@@ -180,9 +181,7 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
     out_dir = Path(output) if output else root / "builds"
     zip_path = out_dir / f"{name}.zip"
 
-    contents = collect(root, vendor_dir, include_env=include_env, exclude=(zip_path,))
-    entries: dict[str, Path | bytes] = dict(contents.files)
-    entries[ENV_JSON] = app_env_json(root, name, include_env)
+    entries = _entries(root, name, vendor, vendor_dir, platform, include_env, zip_path, echo)
     unzipped = sum(len(e) if isinstance(e, bytes) else os.stat(e).st_size for e in entries.values())
     if unzipped > unzipped_limit:
         raise fail(
@@ -190,8 +189,6 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
             f"remove dependencies from {vendor_dir} (boto3 is provided by Lambda)."
         )
     zipped = _write(zip_path, entries, zipped_limit, vendor_dir)
-    if contents.secrets:
-        echo("Left out (they look like secrets): " + ", ".join(contents.secrets))
     echo(f"Built {_display(zip_path)}: {console.human_size(zipped)} zipped ({zipped:,} bytes), "
          f"{console.human_size(unzipped)} unzipped ({unzipped:,} bytes), {len(entries)} files")
     if zipped >= WARN_SHARE * zipped_limit:
@@ -203,6 +200,37 @@ def build_artifact(root: Path, app_settings: dict, output: str | os.PathLike | N
         console.warn(f"Warning: {vendor_dir}/tight is missing, so the artifact cannot run on Lambda: "
              f"run `{platform.install_hint}` first.")
     return zip_path
+
+
+def _entries(root: Path, name: str, vendor: Path, vendor_dir: str, platform: LambdaTarget, include_env: bool,
+             zip_path: Path, echo) -> dict[str, Path | bytes]:
+    """What the zip holds: the app's files without the runtime's packages, its env, and bytecode."""
+    from .bytecode import compile_sources, find_python
+    from .provided import decide, describe
+
+    contents = collect(root, vendor_dir, include_env=include_env, exclude=(zip_path,))
+    if contents.secrets:
+        echo("Left out (they look like secrets): " + ", ".join(contents.secrets))
+    vendor_prefix = vendor.resolve().relative_to(root.resolve()).as_posix() + "/"
+    decision = decide(vendor, platform, requirement_lines_in(root / REQUIREMENTS_FILE))
+    for line in describe(decision, platform.runtime):
+        echo(line)
+    entries: dict[str, Path | bytes] = {
+        arcname: path for arcname, path in contents.files.items()
+        if not (arcname.startswith(vendor_prefix) and arcname[len(vendor_prefix):] in decision.files)}
+    if decision.kept:  # app_index.py puts the vendor dir first only then: the app asked for other versions
+        entries[vendor_prefix + VENDOR_FIRST] = "".join(
+            f"{project}: {why}\n" for project, why in decision.kept.items()).encode("utf-8")
+    entries[ENV_JSON] = app_env_json(root, name, include_env)
+    python = find_python(platform.python_version)
+    if python is None:
+        console.warn(f"Warning: no Python {platform.python_version} found (on PATH, through uv or pyenv), so the "
+                     f"zip ships source only and Lambda compiles it on every cold start: install Python "
+                     f"{platform.python_version} (uv python install {platform.python_version}).")
+    else:
+        entries.update(compile_sources(python, platform.python_version,
+                                       {a: e for a, e in entries.items() if isinstance(e, Path)}))
+    return entries
 
 
 def _write(zip_path: Path, entries: dict[str, Path | bytes], zipped_limit: int, vendor_dir: str) -> int:

@@ -1,6 +1,7 @@
 """``requirements-vendor.txt``: what an app vendors, as pip reads it.
 
-* :func:`requirement_name` / :func:`requirement_names_in` - project names of its lines (and included files);
+* :func:`requirement_name` / :func:`requirement_names_in` / :func:`requirement_lines_in` - project names and
+  requirement lines of the file (and the files it includes);
 * :func:`add_requirements` - append named packages, keeping every other line;
 * :func:`check_packages` - package names given on the command line;
 * :func:`check_requirements` - lines that cannot be vendored (``-e``), also in
@@ -40,19 +41,25 @@ def requirement_name(line: str) -> str | None:
     return normalize(match.group(1)) if match else None
 
 
-def requirement_names_in(path: Path, _seen: frozenset = frozenset()) -> list[str]:
-    """Project names required by the file at ``path`` and the files it includes with ``-r`` (not ``-c``)."""
+def requirement_lines_in(path: Path, _seen: frozenset = frozenset()) -> list[str]:
+    """The requirement lines (comments stripped) of the file at ``path`` and the files it includes with ``-r``
+    (not ``-c``): only lines that name a project (``flywheel==0.5.4``, ``six>=1.5; python_version < "4"``)."""
     resolved = Path(path).resolve()
     if resolved in _seen or not resolved.is_file():
         return []
-    names: list[str] = []
+    lines: list[str] = []
     for line in read_text(resolved).splitlines():
         include = _INCLUDE.match(_strip(line))
         if include and _strip(line).startswith(("-r", "--requirement")):
-            names += requirement_names_in(resolved.parent / include.group(1), _seen | {resolved})
+            lines += requirement_lines_in(resolved.parent / include.group(1), _seen | {resolved})
         elif requirement_name(line):
-            names.append(requirement_name(line))
-    return list(dict.fromkeys(names))
+            lines.append(_strip(line))
+    return lines
+
+
+def requirement_names_in(path: Path) -> list[str]:
+    """Project names required by the file at ``path`` and the files it includes with ``-r`` (not ``-c``)."""
+    return list(dict.fromkeys(requirement_name(line) for line in requirement_lines_in(path)))
 
 
 def add_requirements(text: str, packages: list[str]) -> tuple[str, list[str]]:

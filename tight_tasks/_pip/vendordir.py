@@ -27,6 +27,10 @@ from .requirements import normalize
 #: File in the vendor dir recording the platform it was built for.
 PLATFORM_MARKER = ".tight-platform"
 
+#: Written into the zip's vendor dir when it keeps a package the runtime ships (a version the app pins):
+#: app_index.py then puts the vendor dir before the runtime's packages, not after them.
+VENDOR_FIRST = ".tight-vendor-first"
+
 #: Projects the Lambda Python runtimes ship (pruned unless --keep-boto3).
 PROVIDED_BY_LAMBDA = ("boto3", "botocore", "s3transfer")
 
