@@ -3,13 +3,14 @@
 Imported by test_deploy_aws.py only, so its session fixtures exist once."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_tight
+from conftest import AWS_REGION, find_python, make_venv, run_tight
 
 #: A model with a range key, local and global indexes, TTL and a stream.
 EVENT_MODEL = '''\
@@ -86,3 +87,59 @@ def cfn_lint(path: Path) -> subprocess.CompletedProcess:
     lint = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
     return subprocess.run([lint, "--format", "parseable", str(path)], capture_output=True, text=True,
                           timeout=120, check=False)
+
+
+# -- a deployed function, run as Lambda would: its zip, its Environment, a Python with only boto3 ----------
+
+
+@pytest.fixture(scope="session")
+def lambda_python(tmp_path_factory):
+    """``lambda_python("3.12")``: a venv python of that version with only boto3 (what Lambda's runtime has)."""
+    made: dict[str, str] = {}
+
+    def make(version: str = "3.12") -> str:
+        if version not in made:
+            python = find_python(version)
+            if python is None:
+                pytest.skip(f"Python {version} is not installed on this machine")
+            target = tmp_path_factory.mktemp(f"lambda{version}")
+            installed = make_venv(python, target, "boto3")
+            assert installed.returncode == 0, installed.stderr[-2000:]
+            made[version] = str(target / "bin" / "python")
+        return made[version]
+
+    return make
+
+
+#: Calls ``sys.argv[1]`` (the Handler, ``module.function``) with the JSON event on stdin, as Lambda does.
+RUN_HANDLER = """\
+import importlib, json, os, sys
+sys.path.insert(0, os.getcwd())  # Lambda's task root
+module, _, function = sys.argv[1].rpartition(".")
+print(json.dumps(getattr(importlib.import_module(module), function)(json.load(sys.stdin), None)))
+"""
+
+
+def run_deployed(aws, endpoint: str, stack: str, function: str, event: dict, python: str,
+                 workdir: Path) -> subprocess.CompletedProcess:
+    """Run deployed ``function`` of ``stack`` on ``event``: its code unzipped from the stack's code
+    bucket/key, its Handler called by ``python`` with the function's Environment and ``AWS_ENDPOINT_URL``
+    at moto (``-I``: no user site, no PYTHON* variables). The CompletedProcess (stdout: the result as JSON)."""
+    import json
+    import zipfile
+
+    config = aws("lambda").get_function_configuration(FunctionName=function)
+    stacks = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stacks[0].get("Parameters", [])}
+    code = aws("s3").get_object(Bucket=parameters["CodeBucket"], Key=parameters["CodeKey"])["Body"].read()
+    task = workdir / "task"
+    (workdir / "code.zip").write_bytes(code)
+    with zipfile.ZipFile(workdir / "code.zip") as archive:
+        archive.extractall(task)
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **config.get("Environment", {}).get("Variables", {}),
+           "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_REGION": AWS_REGION, "AWS_DEFAULT_REGION": AWS_REGION, "AWS_LAMBDA_FUNCTION_NAME": function,
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    return subprocess.run([python, "-I", "-c", RUN_HANDLER, config["Handler"]], input=json.dumps(event), cwd=task,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -5,7 +5,8 @@
   settings and routes (one reader: :mod:`tight.dev.routes`);
 * the environment: the keys of ``env.dist.yml``, overridden by an optional
   ``env.<stage>.yml``, plus ``NAME`` and ``STAGE`` -- never ``env.yml``
-  (the laptop's) and never values from the shell;
+  (the laptop's) and never values from the shell; no AWS access key, references
+  (``ssm:``/``secretsmanager:``) as the runtime reads them (:mod:`.env_secrets`);
 * the tables: every model's ``table_spec``, the models imported with that
   environment, so ``os.environ['STAGE']`` in a model is the deployed stage.
 """
@@ -50,10 +51,22 @@ def stage_environment(root: Path, name: str, stage: str) -> dict[str, str]:
     """env.dist.yml < env.<stage>.yml, plus NAME and STAGE, as the strings Lambda gets."""
     from tight.dev.env import ENV_DIST, EnvFileError, as_environ, read_env_file
 
-    try:
-        values = {**read_env_file(root / ENV_DIST), **read_env_file(root / f"env.{stage}.yml")}
-    except EnvFileError as exc:
-        raise fail(f"{exc}; fix the file and retry.") from None
+    from ..console import warn
+    from .env_secrets import check_env_file
+    from .parts import TemplateError
+
+    values: dict[str, Any] = {}
+    for file_name in (ENV_DIST, f"env.{stage}.yml"):
+        try:
+            found = read_env_file(root / file_name)
+            warnings = check_env_file(file_name, found)
+        except EnvFileError as exc:
+            raise fail(f"{exc}; fix the file and retry.") from None
+        except TemplateError as exc:  # an access key or a reference that cannot be one
+            raise fail(f"{exc}.") from None
+        for warning in warnings:
+            warn(warning)
+        values.update(found)
     values.update(NAME=name, STAGE=stage)
     return {str(key): as_environ(value) for key, value in sorted(values.items())}
 
