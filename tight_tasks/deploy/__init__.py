@@ -24,17 +24,19 @@ REGION_HELP = "AWS region (default: AWS_REGION / the profile's region)."
 def _settings(c) -> tuple[dict, dict]:
     """tight.yml's settings with its ``functions:`` section, and the ``deploy:`` section."""
     values = settings(c)
-    values["functions"] = _functions_section()
+    values["functions"], values["auth"] = _sections()
     values["deploy"] = settings(c, "deploy", DEFAULTS)
     return values, values["deploy"]
 
 
-def _functions_section():
-    """tight.yml's ``functions:`` as written: settings() drops a non-mapping, which must be an error here."""
+def _sections():
+    """tight.yml's ``functions:`` and ``auth:`` as written: settings() drops a non-mapping, which must be an
+    error here."""
     from ..config import find_config_file, read_app_config
 
     path = find_config_file()
-    return (read_app_config(path) if path else {}).get("functions")
+    data = read_app_config(path) if path else {}
+    return data.get("functions"), data.get("auth")
 
 
 def _terminal() -> bool:

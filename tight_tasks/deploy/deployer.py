@@ -16,7 +16,7 @@ from ..config import fail
 from ..console import say
 from . import changeset
 from .cloud import Cloud, CloudError
-from .parts import App, TemplateError, stack_name
+from .parts import App, TemplateError, function_name, stack_name
 from .template import build, render
 
 #: CloudFormation's limit on a template passed inline; a larger one goes through S3.
@@ -130,22 +130,40 @@ def template_source(cloud: Cloud, bucket: str, app: App, text: str) -> dict[str,
 
 
 def api_url_of(cloud: Cloud, stack_id: str, stage: str, resources: list[dict] | None = None) -> str | None:
-    """The invoke URL, from the RestApi's physical id (stack outputs may be missing: moto drops them).
+    """The invoke URL, from the API's physical id (stack outputs may be missing: moto drops them).
 
     Deployed to a local endpoint (AWS_ENDPOINT_URL), the URL that endpoint serves the API at.
     """
-    from .restapi import API, api_url
+    from . import httpapi, restapi
 
     for resource in cloud.stack_resources(stack_id) if resources is None else resources:
-        if resource.get("LogicalResourceId") == API and resource.get("PhysicalResourceId"):
-            return api_url(resource["PhysicalResourceId"], cloud.region, stage, cloud.local_endpoint("apigateway"))
+        physical = resource.get("PhysicalResourceId")
+        if resource.get("LogicalResourceId") == restapi.API and physical:
+            return restapi.api_url(physical, cloud.region, stage, cloud.local_endpoint("apigateway"))
+        if resource.get("LogicalResourceId") == httpapi.API and physical:
+            return httpapi.api_url(physical, cloud.region)
     return None
+
+
+def function_urls(cloud: Cloud, app: App) -> dict[str, str | None]:
+    """The Function URL of every function with ``url:`` in tight.yml (None: not there)."""
+    found: dict[str, str | None] = {}
+    for name in sorted(n for n, s in app.functions.items() if s.get("url")):
+        try:
+            config = cloud.call("lambda", "get_function_url_config",
+                                FunctionName=function_name(app.name, app.stage, name))
+            found[name] = config.get("FunctionUrl")
+        except CloudError:
+            found[name] = None
+    return found
 
 
 def summary(cloud: Cloud, app: App, stack_id: str, out: Callable[[str], None]) -> None:
     url = api_url_of(cloud, stack_id, app.stage)
     if url:
         out(f"API: {url}")
+    for function, address in function_urls(cloud, app).items():
+        out(f"URL of {function} ({app.functions[function]['url']}): {address or 'none found (not created)'}")
     tables = [spec["TableName"] for spec in app.tables]
     out(f"Tables: {', '.join(tables)}" if tables else "Tables: none (the app has no models)")
 

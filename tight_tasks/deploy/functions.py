@@ -78,8 +78,13 @@ def http_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     return Parts()
 
 
+def authorizer_type(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
+    """An authorizer function: the API's authorizers point at it (see :mod:`.authorizers`)."""
+    return Parts()
+
+
 #: Function type -> builder of what that type adds to :func:`function_parts` (event sources add theirs).
-FUNCTION_TYPES: dict[str, Builder] = {"lambda_proxy": http_parts}
+FUNCTION_TYPES: dict[str, Builder] = {"lambda_proxy": http_parts, "authorizer": authorizer_type}
 
 
 def builders() -> dict[str, Builder]:

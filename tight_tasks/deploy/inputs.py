@@ -132,6 +132,13 @@ def functions_and_routes(root: Path, config: Mapping[str, Any]) -> tuple[dict[st
         raise fail(f"{exc}.") from None
 
 
+def auth_settings(config: Mapping[str, Any], functions: dict[str, dict]) -> tuple[str, dict, dict | None]:
+    """``(api, rules by function, auth.jwt)`` of tight.yml's ``config`` (checked by function_settings)."""
+    from tight.dev.auth import api_type, jwt_settings, rules
+
+    return api_type(config), rules(config, functions), jwt_settings(config)
+
+
 def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     """The :class:`App` of the app at ``root`` for ``stage`` (``settings``: tight.yml, with its ``functions``)."""
     from .._pip.vendor import lambda_target
@@ -140,9 +147,11 @@ def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     name = check_name(settings)
     target = lambda_target(settings.get("runtime") or "python3.12", settings.get("architecture") or "x86_64")
     environment = stage_environment(root, name, stage)
-    functions, routes = functions_and_routes(root, {"functions": settings.get("functions")})
+    config = {"functions": settings.get("functions"), "api": settings.get("api"), "auth": settings.get("auth")}
+    functions, routes = functions_and_routes(root, config)
+    api, rules, jwt = auth_settings(config, functions)
     model_tables: dict[str, str] = {}
     tables = stage_tables(root, environment, model_tables)
     return App(name=name, stage=stage, runtime=target.runtime, architecture=ARCHITECTURES[target.arch],
                environment=environment, tables=tables, functions=functions, routes=routes,
-               model_tables=model_tables)
+               model_tables=model_tables, api=api, rules=rules, jwt=jwt)

@@ -40,6 +40,12 @@ class App:
     routes: list[Any] = field(default_factory=list)
     #: Model name (class and file) -> its table's name, for ``dynamodb_stream`` functions.
     model_tables: Mapping[str, str] = field(default_factory=dict)
+    #: ``rest`` (a REST API) or ``http`` (an HTTP API): tight.yml's ``api``.
+    api: str = "rest"
+    #: Function name -> its ``tight.dev.auth.Rule`` (who may call it), for ``lambda_proxy`` functions.
+    rules: Mapping[str, Any] = field(default_factory=dict)
+    #: ``auth.jwt`` (``{"issuer", "audience"}``), or None.
+    jwt: Mapping[str, Any] | None = None
 
 
 @dataclass

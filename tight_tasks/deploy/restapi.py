@@ -2,7 +2,9 @@
 
 Every route of the shared route table (``tight.dev.routes``) becomes an
 ``ANY`` method with an ``AWS_PROXY`` integration on its resource path (one
-``AWS::ApiGateway::Resource`` per path segment, shared between routes); a
+``AWS::ApiGateway::Resource`` per path segment, shared between routes), authorized
+as its function's ``auth`` says (:mod:`.authorizers`; a protected path also gets an
+open ``OPTIONS`` method, so CORS preflights reach the function); a
 function with routes gets the ``AWS::Lambda::Permission`` that lets the API
 invoke it. The ``AWS::ApiGateway::Deployment``'s logical id carries a digest
 of the API, so a change of routes makes a new deployment of the stage (a
@@ -14,6 +16,7 @@ import hashlib
 import json
 from typing import Any
 
+from .authorizers import check, method_auth, rest_authorizers
 from .parts import PARTITION, App, Parts, logical_id
 
 API = "Api"
@@ -51,14 +54,27 @@ def _resources(paths: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     return resources, ids
 
 
-def _method(resource_id: Any, function: str) -> dict[str, Any]:
+def _method(resource_id: Any, function: str, auth: dict[str, Any], method: str = "ANY") -> dict[str, Any]:
     uri = (f"{PARTITION}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/"
            f"${{{logical_id('Function', function)}.Arn}}/invocations")
     return {"Type": "AWS::ApiGateway::Method",
-            "Properties": {"RestApiId": {"Ref": API}, "ResourceId": resource_id, "HttpMethod": "ANY",
-                           "AuthorizationType": "NONE",
+            "Properties": {"RestApiId": {"Ref": API}, "ResourceId": resource_id, "HttpMethod": method,
+                           **auth,
                            "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST",
                                            "Uri": {"Fn::Sub": uri}}}}
+
+
+def _methods(app: App, routes: list, ids: dict[str, Any]) -> dict[str, Any]:
+    """``ANY`` per route with the function's auth; a protected route also gets an open ``OPTIONS``
+    (browsers send CORS preflights without credentials: the function answers them)."""
+    methods = {}
+    for route in routes:
+        auth = method_auth(app, route.function, http=False)
+        methods[logical_id("ApiAny", route.path, digest=True)] = _method(ids[route.path], route.function, auth)
+        if auth["AuthorizationType"] != "NONE":
+            methods[logical_id("ApiOptions", route.path, digest=True)] = _method(
+                ids[route.path], route.function, {"AuthorizationType": "NONE"}, "OPTIONS")
+    return methods
 
 
 def _permission(function: str) -> dict[str, Any]:
@@ -70,21 +86,24 @@ def _permission(function: str) -> dict[str, Any]:
 
 
 def api_parts(app: App) -> Parts:
-    """The REST API of ``app.routes`` (nothing when the app has no routes)."""
+    """The REST API of ``app.routes`` (nothing when the app has no routes or asks for ``api: http``)."""
     routes = sorted(app.routes, key=lambda r: (r.path, r.function))
-    if not routes:
+    if not routes or app.api != "rest":
         return Parts()
+    check(app)
     resources, ids = _resources([r.path for r in routes])
-    methods = {logical_id("ApiAny", route.path, digest=True): _method(ids[route.path], route.function) for route in routes}
+    methods = _methods(app, routes, ids)
+    authorizers = rest_authorizers(app, API)
     api = {"Type": "AWS::ApiGateway::RestApi",
            "Properties": {"Name": f"{app.name}-{app.stage}",
                           "Description": f"{app.name} ({app.stage} stage), deployed by tight",
                           "EndpointConfiguration": {"Types": ["REGIONAL"]}}}
-    digest = hashlib.sha256(json.dumps([resources, methods], sort_keys=True).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(json.dumps([resources, methods, authorizers.resources],
+                                       sort_keys=True).encode()).hexdigest()[:10]
     deployment = {"Type": "AWS::ApiGateway::Deployment", "DependsOn": sorted(methods),
                   "Properties": {"RestApiId": {"Ref": API}, "StageName": app.stage,
                                  "Description": f"routes {digest}"}}
-    parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment})
+    parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment}).add(authorizers)
     for function in sorted({r.function for r in routes}):
         parts.resources[logical_id("ApiInvoke", function)] = _permission(function)
     parts.outputs["ApiUrl"] = {

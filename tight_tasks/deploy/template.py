@@ -7,7 +7,9 @@ models), runs every builder of :data:`FAMILIES` over it and returns the template
 * :mod:`.tables`: a table per model (``DeletionPolicy``/``UpdateReplacePolicy: Retain``);
 * :mod:`.functions`: per function an ``AWS::Lambda::Function`` (code from the ``CodeBucket``/``CodeKey``
   parameters) and its ``AWS::Logs::LogGroup``, plus what its ``type`` needs (:mod:`.event_sources`);
-* :mod:`.restapi`: a REST API for the routes of ``lambda_proxy`` functions;
+* :mod:`.restapi`: a REST API for the routes of ``lambda_proxy`` functions, or with ``api: http``
+  :mod:`.httpapi`: an HTTP API; both authorized by :mod:`.authorizers`;
+* :mod:`.function_urls`: a Function URL per ``functions.NAME.url``;
 * :mod:`.roles`: the IAM role, from the statements the other families asked for.
 
 **Adding a family** (authorizers, alarms, ...): write a module with a builder ``(App) -> Parts``
@@ -21,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .function_urls import function_urls_family
 from .functions import check_environment, functions_family
+from .httpapi import http_api_parts
 from .parts import (  # noqa: F401 (the names other modules import from here)
     PARTITION,
     App,
@@ -37,7 +41,8 @@ from .roles import POLICY_LIMIT, group_arns, role_resource  # noqa: F401
 from .tables import tables_family
 
 #: The builders of the template, in order; each returns the :class:`Parts` of one resource family.
-FAMILIES: list[Callable[[App], Parts]] = [tables_family, functions_family, api_parts]
+FAMILIES: list[Callable[[App], Parts]] = [tables_family, functions_family, api_parts, http_api_parts,
+                                           function_urls_family]
 
 
 def build(app: App) -> dict[str, Any]:
