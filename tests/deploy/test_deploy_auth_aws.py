@@ -8,15 +8,14 @@ the deployed authorizer code answers as API Gateway expects.
 from __future__ import annotations
 
 import json
-import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import find_python, run_tight
+from conftest import run_tight
+from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
 
-import tight
 from tight.dev import sample_events
+from tight_tasks._pip.vendordir import copy_runtime
 
 STACK = "gated-test"
 FUNCTIONS = """\
@@ -40,6 +39,8 @@ def gated_app(tmp_path_factory) -> Path:
         result = run_tight(*command, cwd=root)
         assert result.returncode == 0, result.stdout + result.stderr
     (root / "requirements-vendor.txt").write_text("# nothing to vendor: generate.artifact would refuse it\n")
+    copy_runtime(root / "app" / "vendored")  # what `tight pip.install` vendors of tight: the zip must run alone
+    (root / "env.test.yml").write_text("AUTH_TOKEN: s3cret\n")  # the generated authorizer's expected token
     text = (root / "tight.yml").read_text()
     (root / "tight.yml").write_text(text.replace("functions:\n", FUNCTIONS, 1))
     return root
@@ -73,32 +74,18 @@ def test_api_gateway_may_invoke_the_authorizer(deployed_gated, aws):
     assert len(arns) == 1 and "/authorizers/" in arns[0]
 
 
-def test_deployed_authorizer_answers_with_a_stage_wide_policy(deployed_gated, gated_app, aws, tmp_path):
-    python = find_python("3.12")
-    if python is None:
-        pytest.skip("no Python 3.12 (the stack's runtime) on this machine")
-    function = aws("lambda").get_function(FunctionName=f"{STACK}-gate")
-    code = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Parameters"]
-    params = {p["ParameterKey"]: p["ParameterValue"] for p in code}
-    body = aws("s3").get_object(Bucket=params["CodeBucket"], Key=params["CodeKey"])["Body"].read()
-    (tmp_path / "code.zip").write_bytes(body)
-    zipfile.ZipFile(tmp_path / "code.zip").extractall(tmp_path / "task")
-    module, handler = function["Configuration"]["Handler"].rsplit(".", 1)
+def test_deployed_authorizer_answers_with_a_stage_wide_policy(deployed_gated, aws, moto_endpoint, lambda_python,
+                                                             tmp_path):
     event = sample_events.authorizer("Bearer s3cret", stage="test")
-    # This app vendors nothing (pip.install would put tight's runtime into the zip): the checkout's runtime
-    # stands in for it, after the zip's own code.
-    runtime = str(Path(tight.__file__).resolve().parent.parent)
-    script = (f"import json, sys; sys.path[:0] = [{str(tmp_path / 'task')!r}, {runtime!r}]; import {module}; "
-              f"print(json.dumps({module}.{handler}(json.loads(sys.stdin.read()), None)))")
-    env = {**function["Configuration"]["Environment"]["Variables"], "AUTH_TOKEN": "s3cret", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([python, "-I", "-c", script], input=json.dumps(event), capture_output=True, text=True,
-                            env=env, timeout=60, check=False)
+    result = run_deployed(aws, moto_endpoint, STACK, f"{STACK}-gate", event, lambda_python("3.12"), tmp_path)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["principalId"] == "api-client"
     assert answer["policyDocument"]["Statement"][0] == {
-        "Action": "execute-api:Invoke", "Effect": "Allow",
-        "Resource": event["methodArn"].rsplit("/", 2)[0] + "/*"}
+        "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"].rsplit("/", 2)[0] + "/*"}
+    denied = run_deployed(aws, moto_endpoint, STACK, f"{STACK}-gate", sample_events.authorizer("Bearer guess"),
+                          lambda_python("3.12"), tmp_path)
+    assert json.loads(denied.stdout.strip().splitlines()[-1])["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
 def test_function_url_is_printed_once_it_exists(deployed_gated, gated_app, aws, tight_aws):
