@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """`tight deploy` of a REST API with a Lambda authorizer, IAM and a Function URL, on moto's server.
 
 moto creates the methods but skips ``AWS::ApiGateway::Authorizer`` and ``AWS::Lambda::Url``
