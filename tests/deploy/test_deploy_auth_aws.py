@@ -98,3 +98,25 @@ def test_function_url_is_printed_once_it_exists(deployed_gated, gated_app, aws, 
         assert f"URL of hook (public): {made['FunctionUrl']}" in again.stdout
     finally:
         aws("lambda").delete_function_url_config(FunctionName=f"{STACK}-hook")
+
+
+def test_an_http_api_stack_deploys_on_moto(gated_app, aws, tight_aws, tmp_path):
+    """moto skips every ApiGatewayV2 type: the stack must still come up, with its functions and no REST API."""
+    import shutil
+
+    root = Path(shutil.copytree(gated_app, tmp_path / "gated", ignore=shutil.ignore_patterns("builds")))
+    text = (root / "tight.yml").read_text()
+    (root / "tight.yml").write_text(text + "api: http\nauth:\n  jwt:\n    issuer: https://login.example.com/\n"
+                                           "    audience: [web]\n")
+    (root / "tight.yml").write_text((root / "tight.yml").read_text().replace("  signed:\n    auth: iam\n",
+                                                                           "  signed:\n    auth: jwt\n"))
+    result = tight_aws("deploy", "--stage", "http", "--yes", cwd=root)
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        stack = aws("cloudformation").describe_stacks(StackName="gated-http")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert aws("lambda").get_function(FunctionName="gated-http-orders")["Configuration"]["Handler"] == \
+            "app_index.orders"
+        assert not [a for a in aws("apigateway").get_rest_apis()["items"] if a["name"] == "gated-http"]
+    finally:
+        tight_aws("deploy.delete", "--stage", "http", "--yes", cwd=root)

@@ -105,6 +105,7 @@ def test_banner_names_each_routes_auth_and_the_local_key(served):
     assert "-> orders  [auth: jwt orders/read,orders/admin]" in text
     assert "-> admin  [auth: gate]" in text and "-> signed  [auth: iam]" in text
     assert "`tight local.token` tokens (this app's local key: accepted here only, never by AWS)" in text
+    assert "is served over http: fine here, deploy needs an https:// issuer" in text
 
 
 def test_a_good_token_reaches_the_function_with_its_claims(served, issuer):
@@ -122,10 +123,38 @@ def test_a_good_token_reaches_the_function_with_its_claims(served, issuer):
         assert set(body["raw"]) == {"claims"}
 
 
+def _hs256_with_public_key(issuer) -> str:
+    """The key-confusion attack: HS256 'signed' with the issuer's public key as the HMAC secret."""
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives import serialization
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    secret = issuer.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    signing = part({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}) + "." + part(
+        {"iss": issuer.url, "aud": "my-client", "sub": "x", "exp": int(time.time()) + 60})
+    signature = base64.urlsafe_b64encode(hmac.new(secret, signing.encode(), hashlib.sha256).digest())
+    return signing + "." + signature.decode().rstrip("=")
+
+
+def _local_kid_other_key(root) -> str:
+    """A token claiming the app's local key id, signed by another key."""
+    from tight_tasks.local.tokens import key_id, local_key
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode({"iss": "x", "aud": "my-client", "exp": int(time.time()) + 60}, other, algorithm="RS256",
+                      headers={"kid": key_id(local_key(root))})
+
+
 @pytest.mark.parametrize("case", ["expired", "not_yet_valid", "wrong_aud", "wrong_iss", "tampered", "alg_none",
-                                  "other_key", "missing", "not_bearer", "garbage"])
+                                  "other_key", "missing", "not_bearer", "garbage", "hs256_confusion",
+                                  "local_kid_spoof", "huge"])
 def test_bad_tokens_are_401(served, issuer, case):
-    base, _ = served
+    base, server = served
     now = int(time.time())
     tokens = {
         "expired": lambda: issuer.token(exp=now - 5, iat=now - 700),
@@ -136,6 +165,9 @@ def test_bad_tokens_are_401(served, issuer, case):
                                        None, algorithm="none"),
         "other_key": lambda: issuer.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         "garbage": lambda: "not.a.jwt",
+        "hs256_confusion": lambda: _hs256_with_public_key(issuer),
+        "local_kid_spoof": lambda: _local_kid_other_key(server.root),
+        "huge": lambda: "a" * 6000 + "." + "b" * 6000 + ".c",
     }
     if case == "tampered":
         head, payload, signature = issuer.token().split(".")

@@ -46,6 +46,8 @@ def test_browser_posts_json_with_a_bearer_token_across_origins(tmp_path, api):
     try:
         server.wait_ready()
         assert f"payload {'2.0' if api == 'http' else '1.0'}" in server.output()
+        refusal = "Note: deploy refuses auth: jwt on a REST API with a non-Cognito issuer: add `api: http`"
+        assert (refusal in server.output()) == (api == "rest")
         api_url = f"http://127.0.0.1:{port}"
 
         def page(environ, start_response):

@@ -63,6 +63,7 @@ class Guard:
         self.verifier = Verifier(jwt, root) if jwt else None
         self.settings, self.payload, self.stage, self.call = settings, payload, stage, call
         self.region = os.environ.get("AWS_REGION") or "us-east-1"
+        self.notes = deploy_notes(auth.api_type(config), jwt, self.rules)
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -167,6 +168,17 @@ class Guard:
         event["requestContext"]["authorizer"] = {**context, "principalId": answer.get("principalId"),
                                                  "integrationLatency": latency}
         return None
+
+
+def deploy_notes(api: str, jwt: dict[str, Any] | None, rules: dict[str, auth.Rule]) -> list[str]:
+    """What local.serve accepts here and ``deploy`` will refuse, said up front."""
+    if jwt is None or not any(rule.kind == "jwt" for rule in rules.values()):
+        return []
+    if auth.is_local_issuer(jwt["issuer"]):
+        return [f"auth.jwt.issuer {jwt['issuer']} is served over http: fine here, deploy needs an https:// issuer"]
+    if api == "rest" and auth.cognito_pool(jwt["issuer"]) is None:
+        return ["deploy refuses auth: jwt on a REST API with a non-Cognito issuer: add `api: http` to tight.yml"]
+    return []
 
 
 def policy_allows(answer: Any, arn: str) -> tuple[bool, str | None]:

@@ -221,6 +221,7 @@ def banner(app: LocalApp, base: str) -> list[str]:
     if verifier is not None:
         lines.append(f"  JWT: tokens of {verifier.issuer}, and `tight local.token` tokens (this app's local key: "
                      "accepted here only, never by AWS)")
+    lines += [f"  Note: {note}" for note in (app.guard.notes if app.guard else [])]
     others = {name: fn["type"] for name, fn in app.settings.items() if fn["type"] != "lambda_proxy"}
     if not lines and not others:
         lines.append("  (no functions: add one with `tight generate.function NAME`)")
