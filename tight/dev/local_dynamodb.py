@@ -257,6 +257,9 @@ class EmbeddedServer:
 _SCOPE = re.compile(r"Credential=[^,\s]*")
 _UA_REGION = re.compile(r"\s?region/[^\s]*")
 _DYNAMODB_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
+_SERVICE = re.compile(r"Credential=[^/,\s]*/[^/,\s]*/[^/,\s]*/([^/,\s]*)/")
+#: Services of the engine that ``local.serve`` shares the same way (its queues and buckets).
+SHARED_SERVICES = ("sqs", "s3")
 
 
 class SharedDb:
@@ -276,17 +279,21 @@ class SharedDb:
     def __call__(self, environ, start_response):
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGETS):
             environ = shared_environ(environ)
+        else:
+            service = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            if service and service.group(1) in SHARED_SERVICES:
+                environ = shared_environ(environ, service.group(1))
         return self.app(environ, start_response)
 
 
-def shared_environ(environ: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a DynamoDB request's WSGI ``environ`` signed for the shared account and region."""
+def shared_environ(environ: dict[str, Any], service: str = "dynamodb") -> dict[str, Any]:
+    """A copy of a DynamoDB (SQS, S3) request's WSGI ``environ`` signed for the shared account and region."""
     environ = dict(environ)
     auth = environ.get("HTTP_AUTHORIZATION", "")
     match = _SCOPE.search(auth)
     parts = match.group(0).split("/") if match else []
     date = parts[1] if len(parts) == 5 else "20200101"
-    scope = f"Credential={DUMMY_CREDENTIALS['aws_access_key_id']}/{date}/{SHARED_REGION}/dynamodb/aws4_request"
+    scope = f"Credential={DUMMY_CREDENTIALS['aws_access_key_id']}/{date}/{SHARED_REGION}/{service}/aws4_request"
     if match and auth.startswith("AWS4"):
         environ["HTTP_AUTHORIZATION"] = auth[:match.start()] + scope + auth[match.end():]
     else:

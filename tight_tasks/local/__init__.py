@@ -4,7 +4,8 @@ from invoke import Collection, task
 from ..config import app_root, port_number, settings, usage_error
 
 #: ``payload`` None: 2.0 when tight.yml says ``api: http``, else 1.0 (what deploy creates).
-DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": None, "db": True, "reload": True}
+DEFAULTS = {"host": "127.0.0.1", "port": 3000, "payload": None, "db": True, "reload": True, "schedules": True,
+            "visibility_timeout": 2}
 
 
 def _flag(key: str, value) -> bool:
@@ -41,17 +42,28 @@ def _port(value) -> int:
         "db": "Start the embedded DynamoDB with a table per model (--no-db: use what AWS_ENDPOINT_URL_DYNAMODB "
               "or the AWS settings of the shell point at).",
         "reload": "Reload the app's code when a file under app/ or app_index.py changes (--no-reload: never).",
+        "schedules": "Fire schedule functions at their rate()/cron() times, UTC (--no-schedules: only when run "
+                     "from the dashboard or POST /_tight/schedules/NAME).",
     }
 )
-def serve(c, port=None, host=None, payload=None, db=True, reload=True):
-    """Serve the app's API on localhost, with the embedded DynamoDB; Ctrl-C stops both."""
+def serve(c, port=None, host=None, payload=None, db=True, reload=True, schedules=True):
+    """Serve the app on localhost: its API, its queues, buckets, streams and schedules, a dashboard at /_tight/."""
     root = app_root()
     from .serve import serve as run
 
     opts = settings(c, "local", DEFAULTS)
     run(root, host or opts["host"], _port(port if port is not None else opts["port"]),
         _payload(c, payload, opts), db=db and _flag("db", opts["db"]),
-        reload=reload and _flag("reload", opts["reload"]))
+        reload=reload and _flag("reload", opts["reload"]), schedules=schedules and _flag("schedules", opts["schedules"]),
+        visibility=_visibility(opts["visibility_timeout"]))
+
+
+def _visibility(value) -> int:
+    """``local.visibility_timeout``: seconds before a failed message is delivered again (0-43200)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 43_200:
+        raise usage_error(f"tight.yml: local.visibility_timeout {value!r} is not a whole number of seconds "
+                          "from 0 to 43200 (default 2).")
+    return value
 
 
 @task(

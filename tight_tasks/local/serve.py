@@ -230,12 +230,13 @@ def banner(app: LocalApp, base: str) -> list[str]:
     return lines
 
 
-def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reload: bool = True) -> None:
-    """Run until Ctrl-C/SIGTERM, then stop the server and the database (exit 0)."""
+def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reload: bool = True,
+          schedules: bool = True, visibility: int = 2) -> None:
+    """Run until Ctrl-C/SIGTERM, then stop the server, the event sources and the database (exit 0)."""
     sock = bind(host, port)
     try:
         with _sigterm_as_interrupt():
-            _serve(root, sock, host, payload, db, reload)
+            _serve(root, sock, host, payload, db, reload, (schedules, visibility))
     except KeyboardInterrupt:
         pass
     finally:
@@ -243,33 +244,46 @@ def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reloa
     say("Stopped.")
 
 
-def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, reload: bool) -> None:
+def _serve(root: Path, sock: socket.socket, host: str, payload: str, db: bool, reload: bool,
+           events: tuple[bool, int] = (True, 2)) -> None:
+    from . import dashboard, running
+
     with app_environment(root, db) as database:
         app = LocalApp(root, payload, os.environ.get("STAGE") or "local")
         try:
             app.start()
         except AppError as exc:
             raise fail(str(exc)) from None
-        port = sock.getsockname()[1]
-        server = make_server(host, port, wsgi_app(app), threaded=True, request_handler=_Handler,
-                             fd=sock.fileno())
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
-        where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
-            f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
-        say(f"Serving {app_name(root) or root.name} (payload {payload}, stage {app.stage}) with {where}")
-        if database:
-            say(f"Tables: {', '.join(database['tables']) or 'none'}")
-        for line in banner(app, base):
-            say(line)
-        say(f"Listening on {base}{'' if reload else ' (no reload)'}")
-        say("Press Ctrl-C to stop.")
-        watcher = Watcher(app) if reload else None
-        if watcher:
-            watcher.start()
+        sources = running.start(app, database, *events)
         try:
-            server.serve_forever(poll_interval=0.2)
+            _run(app, sources, dashboard.wrap(wsgi_app(app), sources), root, sock, host, payload, reload, database)
         finally:
-            if watcher:
-                watcher.stop()
-            server.server_close()
+            sources.stop()
+
+
+def _run(app: LocalApp, sources, application, root: Path, sock: socket.socket, host: str, payload: str,
+         reload: bool, database) -> None:
+    port = sock.getsockname()[1]
+    server = make_server(host, port, application, threaded=True, request_handler=_Handler,
+                         fd=sock.fileno())
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
+        f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
+    say(f"Serving {app_name(root) or root.name} (payload {payload}, stage {app.stage}) with {where}")
+    if database:
+        say(f"Tables: {', '.join(database['tables']) or 'none'}")
+    for line in banner(app, base) + sources.banner():
+        say(line)
+    say(f"Dashboard: {base}/_tight/")
+    say(f"Listening on {base}{'' if reload else ' (no reload)'}")
+    say("Press Ctrl-C to stop.")
+    watcher = Watcher(app) if reload else None
+    if watcher:
+        watcher.start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        if watcher:
+            watcher.stop()
+        server.server_close()

@@ -1,0 +1,147 @@
+"""Everything ``local.serve`` runs beside HTTP: resources, event sources, schedules, the activity record.
+
+:func:`start` makes the app's queues, buckets and streams in the embedded engine
+(:mod:`.resources`), points handlers at them (``AWS_ENDPOINT_URL_SQS``/``_S3``/``_DYNAMODB``,
+``TIGHT_QUEUES``/``TIGHT_BUCKETS`` per function) and starts one thread per source
+(:mod:`.sources`, :mod:`.schedules`); :meth:`Running.stop` stops them all.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..config import fail
+from ..console import warn
+from .activity import Activity
+
+
+class Running:
+    """The app's event sources and what the dashboard shows."""
+
+    def __init__(self, app, activity: Activity, resources=None, schedules: bool = True, visibility: int = 2):
+        self.app, self.activity, self.resources = app, activity, resources
+        self.schedules_on, self.visibility = schedules, visibility
+        self.threads: list[Any] = []
+        self.clients: dict[str, Any] = {}
+        self.timer = None
+        self.database: dict[str, Any] | None = None
+
+    def start_sources(self) -> None:
+        from . import sources
+        from .schedules import Scheduler
+
+        res, settings = self.resources, self.app.settings
+        if res is not None:
+            sqs = self.clients["sqs"]
+            for name, url in res.queues.items():
+                self.threads.append(sources.QueueSource(name, self.activity, settings[name], sqs, url,
+                                                        res.dead_letters[name], self.visibility))
+            for name, url in res.notices.items():
+                self.threads.append(sources.BucketSource(name, self.activity, settings[name], sqs, url,
+                                                         self.visibility))
+            for name, table in res.streams.items():
+                self.threads.append(sources.StreamSource(name, self.activity, settings[name], table,
+                                                         self.visibility))
+        timed = {n: s for n, s in settings.items() if s.get("type") == "schedule"}
+        self.timer = Scheduler(self.activity, timed, run=self.schedules_on)
+        self.threads.append(self.timer)
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+        for thread in self.threads:
+            thread.join(3)
+        self.threads = []
+        self.activity.stop()
+
+    def banner(self) -> list[str]:
+        res = self.resources
+        lines = []
+        if res is not None:
+            for name, url in sorted(res.queues.items()):
+                lines.append(f"  {name} (sqs): queue {url.rsplit('/', 1)[-1]}, dead letters "
+                             f"{res.dead_letters[name].rsplit('/', 1)[-1]}")
+            for name, bucket in sorted(res.buckets.items()):
+                prefix = self.app.settings[name].get("prefix")
+                lines.append(f"  {name} (s3): bucket {bucket}" + (f", prefix {prefix}" if prefix else ""))
+            for name, table in sorted(res.streams.items()):
+                lines.append(f"  {name} (dynamodb_stream): stream of table {table}")
+        if self.timer is not None:
+            lines += self.timer.banner()
+        return lines
+
+
+def app_name(root: Path) -> str:
+    from .runner import read_tight_yml
+
+    try:
+        name = read_tight_yml(root).get("name")
+    except Exception:  # noqa: BLE001 - the banner names the folder then; configure() reports the file
+        name = None
+    return str(name or root.name)
+
+
+def model_tables(root: Path) -> dict[str, str]:
+    """Model name (class and file) -> table, as deploy reads them (the app's env is applied already)."""
+    from tight.dev.models import discover_models, model_file, table_spec
+
+    found: dict[str, str] = {}
+    try:
+        for model in discover_models(root):
+            found[model.__name__] = found[Path(model_file(model)).stem] = table_spec(model)["TableName"]
+    except Exception:  # noqa: BLE001,S110 - the database start already reported a broken model
+        pass
+    return found
+
+
+def start(app, database: dict[str, Any] | None, schedules: bool, visibility: int) -> Running:
+    """Make the resources (when the embedded engine runs) and start every source."""
+    from .resources import ResourceError, clients, create, local_app
+
+    activity = Activity(app)
+    kinds = {s.get("type") for s in app.settings.values()}
+    resources = None
+    running = Running(app, activity, schedules=schedules, visibility=visibility)
+    running.database = database
+    if database is not None and kinds & {"sqs", "s3", "dynamodb_stream"}:
+        endpoint = database["endpoint"]
+        running.clients = clients(endpoint)
+        try:
+            resources = create(endpoint, local_app(app_name(app.root), app.stage, app.settings,
+                                                   model_tables(app.root)), **running.clients)
+        except ResourceError as exc:
+            raise fail(f"{exc}.") from None
+        for service in ("SQS", "S3"):
+            os.environ[f"AWS_ENDPOINT_URL_{service}"] = endpoint
+        local_credentials()
+        running.resources = resources
+        activity.environments = {name: resources.environment(s) for name, s in app.settings.items()}
+        os.environ.update(resources.environment())
+    elif kinds & {"sqs", "s3", "dynamodb_stream"}:
+        warn("Queues, buckets and streams run in the embedded engine: with --no-db they are not served "
+             "(try `tight local.invoke NAME`).")
+    activity.start()
+    running.start_sources()
+    return running
+
+
+def local_credentials() -> None:
+    """Dummy credentials and a region for plain boto3 in handlers, when the shell and ~/.aws give none.
+
+    The engine checks no signature (and serves every region as one), but boto3 refuses to sign
+    without credentials and SQS clients need a region.
+    """
+    from tight.dev.local_dynamodb import DUMMY_CREDENTIALS, SHARED_REGION
+
+    home = Path.home() / ".aws"
+    files = [os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / "credentials",
+             os.environ.get("AWS_CONFIG_FILE") or home / "config"]
+    configured = any(os.path.isfile(f) and os.path.getsize(f) for f in files)
+    if not (configured or os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+        os.environ["AWS_ACCESS_KEY_ID"] = DUMMY_CREDENTIALS["aws_access_key_id"]
+        os.environ["AWS_SECRET_ACCESS_KEY"] = DUMMY_CREDENTIALS["aws_secret_access_key"]
+    if not (configured or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        os.environ["AWS_DEFAULT_REGION"] = SHARED_REGION
