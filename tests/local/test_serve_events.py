@@ -210,3 +210,29 @@ def test_ctrl_c_stops_every_source_and_the_process(tmp_path):
     assert server.interrupt() == 0
     assert time.monotonic() - started < 10
     assert server.lines[-1] == "Stopped."
+
+
+def test_a_new_sqs_function_in_tight_yml_gets_its_queue_on_reload(tmp_path):
+    root = make_event_app(tmp_path / "shop")
+    server = Server(root, "--port", str(port := free_port()), "--no-schedules")
+    try:
+        server.wait_ready()
+        (root / "app" / "functions" / "mail").mkdir()
+        (root / "app" / "functions" / "mail" / "__init__.py").write_text("")
+        (root / "app" / "functions" / "mail" / "handler.py").write_text(
+            "import tight.providers.aws.controllers.sqs_event as sqs_event\n\n\n"
+            "@sqs_event.message\ndef handle(body):\n    print('mail to', body['to'])\n")
+        config = (root / "tight.yml").read_text().replace("uses: [orders,", "uses: [mail, orders,")
+        (root / "tight.yml").write_text(config + "  mail:\n    type: sqs\n")
+        server.wait_for_line("Event sources restarted for the new tight.yml.")
+        handler = root / "app" / "functions" / "api" / "handler.py"
+        handler.write_text(handler.read_text().replace('queue = "poison"', 'queue = "mail" if body.get("to") else "poison"'))
+        time.sleep(0.5)
+        deadline = time.monotonic() + 10
+        while requests.post(f"http://127.0.0.1:{port}/api", json={"to": "ann"}, timeout=10).status_code != 202:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.3)
+        server.wait_for_line("mail to ann")
+        server.wait_for_line(r"sqs mail 1 record ok \d+\.\d ms", pattern=True)
+    finally:
+        assert server.interrupt() == 0

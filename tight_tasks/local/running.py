@@ -8,12 +8,16 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from ..config import fail
-from ..console import warn
+from ..console import say, warn
 from .activity import Activity
+
+#: Function types whose events come from the embedded engine.
+EVENT_TYPES = frozenset({"sqs", "s3", "dynamodb_stream"})
 
 
 class Running:
@@ -26,6 +30,47 @@ class Running:
         self.clients: dict[str, Any] = {}
         self.timer = None
         self.database: dict[str, Any] | None = None
+        self.settings: dict[str, Any] = {}
+        self.reloader = threading.Thread(target=self._follow, name="tight-sources-reload", daemon=True)
+        self.stopped = threading.Event()
+
+    def make_resources(self) -> None:
+        """Queues, buckets and streams of the app's current settings (raises ResourceError)."""
+        from .resources import clients, create, local_app
+
+        app = self.app
+        self.settings = {name: dict(s) for name, s in app.settings.items()}
+        if self.database is None or not {s.get("type") for s in app.settings.values()} & EVENT_TYPES:
+            self.resources = None
+            return
+        endpoint = self.database["endpoint"]
+        self.clients = self.clients or clients(endpoint)
+        self.resources = create(endpoint, local_app(app_name(app.root), app.stage, app.settings,
+                                                    model_tables(app.root)), **self.clients)
+        for service in ("SQS", "S3"):
+            os.environ[f"AWS_ENDPOINT_URL_{service}"] = endpoint
+        local_credentials()
+        self.activity.environments = {name: self.resources.environment(s) for name, s in app.settings.items()}
+        os.environ.update(self.resources.environment())
+
+    def _follow(self) -> None:
+        """Apply a changed tight.yml (hot reload): the sources of the new settings replace the old ones."""
+        from .resources import ResourceError
+
+        while not self.stopped.wait(0.3):
+            if not self.app.stale:
+                continue
+            self.app.reload_if_stale()
+            if self.app.settings == self.settings:
+                continue
+            self.stop_sources()
+            try:
+                self.make_resources()
+            except ResourceError as exc:
+                warn(f"{exc} (event sources stopped until tight.yml is fixed)")
+                continue
+            self.start_sources()
+            say("Event sources restarted for the new tight.yml.")
 
     def start_sources(self) -> None:
         from . import sources
@@ -49,12 +94,18 @@ class Running:
         for thread in self.threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop_sources(self) -> None:
         for thread in self.threads:
             thread.stop()
         for thread in self.threads:
             thread.join(3)
         self.threads = []
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.reloader.is_alive():
+            self.reloader.join(3)
+        self.stop_sources()
         self.activity.stop()
 
     def banner(self) -> list[str]:
@@ -99,32 +150,20 @@ def model_tables(root: Path) -> dict[str, str]:
 
 def start(app, database: dict[str, Any] | None, schedules: bool, visibility: int) -> Running:
     """Make the resources (when the embedded engine runs) and start every source."""
-    from .resources import ResourceError, clients, create, local_app
+    from .resources import ResourceError
 
-    activity = Activity(app)
-    kinds = {s.get("type") for s in app.settings.values()}
-    resources = None
-    running = Running(app, activity, schedules=schedules, visibility=visibility)
+    running = Running(app, Activity(app), schedules=schedules, visibility=visibility)
     running.database = database
-    if database is not None and kinds & {"sqs", "s3", "dynamodb_stream"}:
-        endpoint = database["endpoint"]
-        running.clients = clients(endpoint)
-        try:
-            resources = create(endpoint, local_app(app_name(app.root), app.stage, app.settings,
-                                                   model_tables(app.root)), **running.clients)
-        except ResourceError as exc:
-            raise fail(f"{exc}.") from None
-        for service in ("SQS", "S3"):
-            os.environ[f"AWS_ENDPOINT_URL_{service}"] = endpoint
-        local_credentials()
-        running.resources = resources
-        activity.environments = {name: resources.environment(s) for name, s in app.settings.items()}
-        os.environ.update(resources.environment())
-    elif kinds & {"sqs", "s3", "dynamodb_stream"}:
+    try:
+        running.make_resources()
+    except ResourceError as exc:
+        raise fail(f"{exc}.") from None
+    if database is None and {s.get("type") for s in app.settings.values()} & EVENT_TYPES:
         warn("Queues, buckets and streams run in the embedded engine: with --no-db they are not served "
              "(try `tight local.invoke NAME`).")
-    activity.start()
+    running.activity.start()
     running.start_sources()
+    running.reloader.start()
     return running
 
 
