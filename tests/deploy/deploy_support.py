@@ -3,6 +3,7 @@
 Imported by test_deploy_aws.py only, so its session fixtures exist once."""
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -42,9 +43,12 @@ functions:
     memory: 512
     timeout: 10
     log_retention: 30
+    tables: [Event]
   users:
     path: [/users, '/users/{id}']
 """
+#: A module of function users that imports a model: its role may use that model's table (never run here).
+USERS_QUERIES = "from app.models.Account import Account\n\n\ndef everyone():\n    return list(Account.scan())\n"
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +65,7 @@ def deploy_app(tmp_path_factory) -> Path:
     # dependencies, so generate.artifact has nothing to refuse.
     (root / "requirements-vendor.txt").write_text("# nothing to vendor\n")
     (root / "app" / "models" / "Event.py").write_text(EVENT_MODEL)
+    (root / "app" / "functions" / "users" / "queries.py").write_text(USERS_QUERIES)
     with open(root / "tight.yml", "a", encoding="utf-8") as handle:
         handle.write(FUNCTIONS)
     (root / "env.dist.yml").write_text("CI: false\nSTAGE: dev\nGREETING: hello\nRETRIES: 3\n")
@@ -143,3 +148,14 @@ def run_deployed(aws, endpoint: str, stack: str, function: str, event: dict, pyt
            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
     return subprocess.run([python, "-I", "-c", RUN_HANDLER, config["Handler"]], input=json.dumps(event), cwd=task,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def role_policy(aws, function: str) -> dict:
+    """Actions -> resources of the deployed function's own role, read back from IAM."""
+    iam = aws("iam")
+    role = aws("lambda").get_function(FunctionName=function)["Configuration"]["Role"].rsplit("/", 1)[-1]
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    if isinstance(document, str):  # moto returns the document as a Python repr
+        document = ast.literal_eval(document)
+    return {tuple(s["Action"]): sorted(s["Resource"]) for s in document["Statement"]}

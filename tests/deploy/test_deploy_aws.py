@@ -2,7 +2,6 @@
 """`tight deploy` and friends against moto's server: what really gets created, updated and deleted."""
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import time
@@ -17,6 +16,7 @@ from deploy_support import (  # noqa: F401  (fixtures)
     cfn_lint,
     deploy_app,
     deployed,
+    role_policy,
 )
 
 ACCOUNT = "123456789012"
@@ -118,23 +118,20 @@ def test_tables_match_the_models(deployed, deploy_app, aws):
     assert "shop-test-accounts" in deployed.stdout and "shop-test-events" in deployed.stdout
 
 
-def test_role_policy_names_only_the_apps_tables_and_log_groups(deployed, aws):
-    iam = aws("iam")
-    role = stack_resources(aws, "shop-test")["FunctionRole"]["PhysicalResourceId"]
-    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    assert names == ["shop-test-functions"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
-    if isinstance(document, str):  # moto returns the document as a Python repr
-        document = ast.literal_eval(document)
-    resources = {tuple(s["Action"]): s["Resource"] for s in document["Statement"]}
+def test_each_function_has_its_own_role_with_its_own_tables_and_log_group(deployed, aws):
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
-    dynamo = next(v for k, v in resources.items() if k[0].startswith("dynamodb:"))
-    assert sorted(dynamo) == sorted([f"{table}/shop-test-accounts", f"{table}/shop-test-accounts/index/*",
-                                     f"{table}/shop-test-events", f"{table}/shop-test-events/index/*"])
-    logs = resources[("logs:CreateLogStream", "logs:PutLogEvents")]
     group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda"
-    assert sorted(logs) == [f"{group}/shop-test-hello:*", f"{group}/shop-test-users:*"]
-    assert all("*" not in action for actions in resources for action in actions)
+    hello, users = role_policy(aws, "shop-test-hello"), role_policy(aws, "shop-test-users")
+    logs = ("logs:CreateLogStream", "logs:PutLogEvents")
+    assert (hello.pop(logs), users.pop(logs)) == ([f"{group}/shop-test-hello:*"], [f"{group}/shop-test-users:*"])
+    # hello: functions.hello.tables; users: its queries.py imports app.models.Account
+    assert list(hello.values()) == [[f"{table}/shop-test-events", f"{table}/shop-test-events/index/*"]]
+    assert list(users.values()) == [[f"{table}/shop-test-accounts", f"{table}/shop-test-accounts/index/*"]]
+    (actions,) = hello
+    assert "dynamodb:PutItem" in actions and not any(a.endswith("*") or "Table" in a[9:14] for a in actions)
+    roles = {r["PhysicalResourceId"] for r in stack_resources(aws, "shop-test").values()
+             if r["ResourceType"] == "AWS::IAM::Role"}
+    assert len(roles) == 2
 
 
 def test_api_integrations_point_at_the_functions(deployed, aws, moto_endpoint):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import clean_env, run_tight
+from deploy_support import role_policy
 
 STACK = "events-test"
 
@@ -46,7 +47,7 @@ def test_every_event_resource_exists_after_deploy(deployed_events, events_app, a
               if v["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule",
                                "AWS::S3::Bucket", "AWS::Lambda::Permission")}
     assert set(wanted) == {"QueueOrders", "DeadLettersOrders", "EventsOrders", "ScheduleNightly",
-                           "SchedulePermissionNightly", "BucketThumbsUploads", "BucketPermissionThumbs", "EventsAudit"}
+                           "RuleInvokeNightly", "BucketThumbsUploads", "S3InvokeThumbs", "EventsAudit"}
     for logical, kind in wanted.items():
         assert created[logical]["ResourceType"] == kind
         assert created[logical]["ResourceStatus"] == "CREATE_COMPLETE"
@@ -96,15 +97,21 @@ def test_stream_on_the_models_table_feeds_the_function(deployed_events, aws):
     assert mappings[0]["FunctionArn"] == function_arn(aws, "audit")
 
 
-def test_role_may_read_only_its_queue_and_stream(deployed_events, aws):
-    iam = aws("iam")
-    role = aws("lambda").get_function(FunctionName=f"{STACK}-orders")["Configuration"]["Role"].rsplit("/", 1)[-1]
-    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = str(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-    assert f"sqs:${{AWS::Region}}:${{AWS::AccountId}}:{STACK}-orders" in document or \
-        f":sqs:eu-west-1:123456789012:{STACK}-orders" in document
-    assert "stream/*" in document and f"table/{STACK}-accounts/stream" in document
-    assert f"{STACK}-orders-dlq" not in document  # the function never reads its dead letters
+def test_each_role_may_use_only_its_own_source(deployed_events, aws):
+    account = f"{aws('sts').get_caller_identity()['Account']}"
+    region = aws("sqs").meta.region_name
+    logs = ("logs:CreateLogStream", "logs:PutLogEvents")
+    sources = {}
+    for function in ("orders", "audit", "thumbs", "nightly"):
+        policy = role_policy(aws, f"{STACK}-{function}")
+        assert policy.pop(logs) == [f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{STACK}-{function}:*"]
+        sources[function] = [arn for arns in policy.values() for arn in arns]
+    assert sources == {
+        "orders": [f"arn:aws:sqs:{region}:{account}:{STACK}-orders"],  # never its dead letters
+        "audit": [f"arn:aws:dynamodb:{region}:{account}:table/{STACK}-accounts/stream/*"],
+        "thumbs": [f"arn:aws:s3:::{STACK}-thumbs-uploads/uploads/*"],
+        "nightly": [],
+    }
 
 
 def test_delete_keeps_the_bucket_and_says_so(deployed_events, events_app, aws, tight_aws):

@@ -31,16 +31,28 @@ def table(name: str, gsi: bool = False) -> dict:
     return spec
 
 
-def make_app(functions=("hello",), config=None, tables=(), stage="dev", environment=None, name="shop") -> App:
+def make_app(functions=("hello",), config=None, tables=(), stage="dev", environment=None, name="shop",
+             imports=None) -> App:
+    """``imports``: function -> the models its code imports (model ``x`` is table ``<name>-<stage>-x``)."""
     config = config or {}
+    prefix = f"{name}-{stage}-"
     return App(name=name, stage=stage, runtime="python3.12", architecture="arm64",
                environment=environment or {"NAME": name, "STAGE": stage},
                tables=[table(t) for t in tables], functions=function_settings(config, functions),
-               routes=routes(config, functions))
+               routes=routes(config, functions),
+               model_tables={t[len(prefix):]: t for t in tables if t.startswith(prefix)},
+               function_models={k: frozenset(v) for k, v in (imports or {}).items()})
 
 
 def of_type(template: dict, kind: str) -> dict:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def policy(template: dict, function: str) -> list[dict]:
+    """The statements of ``function``'s own role."""
+    role_id = template["Resources"][logical_id("Function", function)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    (document,) = template["Resources"][role_id]["Properties"]["Policies"]
+    return document["PolicyDocument"]["Statement"]
 
 
 def test_function_resources_follow_settings():
@@ -61,28 +73,49 @@ def test_function_resources_follow_settings():
     assert template["Resources"]["FunctionHello"]["DependsOn"] == ["LogsHello"]
 
 
-def test_tables_are_retained_and_only_they_are_in_the_policy():
-    template = build(make_app(tables=("shop-dev-accounts", "shop-dev-orders")))
-    tables = of_type(template, "AWS::DynamoDB::Table")
-    assert sorted(tables) == ["TableAccounts", "TableOrders"]  # the same logical id in every stage
-    for resource in tables.values():
+def test_tables_are_retained_and_each_role_holds_only_its_own_tables_and_logs():
+    tables = ("shop-dev-accounts", "shop-dev-orders", "shop-dev-audit")
+    config = {"functions": {"admin": {"tables": ["audit"]}}}
+    template = build(make_app(("admin", "health", "orders"), config, tables=tables,
+                              imports={"orders": {"orders", "accounts"}, "admin": {"*"}}))
+    assert sorted(of_type(template, "AWS::DynamoDB::Table")) == ["TableAccounts", "TableAudit", "TableOrders"]
+    for resource in of_type(template, "AWS::DynamoDB::Table").values():  # the same logical id in every stage
         assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
-    statements = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    dynamo = [s for s in statements if s["Action"][0].startswith("dynamodb:")]
-    assert len(dynamo) == 1
-    arns = [r["Fn::Sub"].rsplit(":", 1)[1] for r in dynamo[0]["Resource"]]
-    assert arns == ["table/shop-dev-accounts", "table/shop-dev-accounts/index/*",
-                    "table/shop-dev-orders", "table/shop-dev-orders/index/*"]
-    assert not any(a.endswith(("*Item", ":*")) for a in dynamo[0]["Action"] if a != "dynamodb:*")
-    assert "dynamodb:*" not in dynamo[0]["Action"]
+    assert sorted(of_type(template, "AWS::IAM::Role")) == ["RoleAdmin", "RoleHealth", "RoleOrders"]
+
+    def arns(function: str) -> dict:
+        return {tuple(s["Action"]): [r["Fn::Sub"].split("${AWS::AccountId}:")[1] for r in s["Resource"]]
+                for s in policy(template, function)}
+
+    logs = ("logs:CreateLogStream", "logs:PutLogEvents")
+    assert arns("health") == {logs: ["log-group:/aws/lambda/shop-dev-health:*"]}
+    orders = arns("orders")
+    assert orders[logs] == ["log-group:/aws/lambda/shop-dev-orders:*"]
+    (dynamo,) = [k for k in orders if k[0].startswith("dynamodb:")]
+    assert orders[dynamo] == ["table/shop-dev-accounts", "table/shop-dev-accounts/index/*",
+                              "table/shop-dev-orders", "table/shop-dev-orders/index/*"]
+    assert "dynamodb:*" not in dynamo and "dynamodb:DeleteTable" not in dynamo
+    assert next(a for k, a in arns("admin").items() if k == dynamo) == [  # every model: it imports app.models
+        "table/shop-dev-accounts", "table/shop-dev-accounts/index/*", "table/shop-dev-orders",
+        "table/shop-dev-orders/index/*", "table/shop-dev-audit", "table/shop-dev-audit/index/*"]
+    assert template["Resources"]["FunctionOrders"]["Properties"]["Role"] == {"Fn::GetAtt": ["RoleOrders", "Arn"]}
+
+
+def test_tables_setting_adds_models_and_refuses_strangers():
+    tables = ("shop-dev-accounts", "shop-dev-orders")
+    config = {"functions": {"report": {"tables": ["orders", "shop-dev-accounts"]}}}
+    template = build(make_app(("report",), config, tables=tables))
+    (dynamo,) = [s for s in policy(template, "report") if s["Action"][0].startswith("dynamodb:")]
+    assert len(dynamo["Resource"]) == 4
+    with pytest.raises(TemplateError, match="function 'report': tables lists 'payments', which is not a model"):
+        build(make_app(("report",), {"functions": {"report": {"tables": ["payments"]}}}, tables=tables))
 
 
 def test_no_models_no_dynamodb_statement_and_no_routes_no_api():
     config = {"functions": {"worker": {"path": "/w"}}}
     with_api = build(make_app(("worker",), config))
     assert "Api" in with_api["Resources"] and "ApiUrl" in with_api["Outputs"]
-    statements = with_api["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert [s["Action"] for s in statements] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+    assert [s["Action"] for s in policy(with_api, "worker")] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
     tables_only = build(make_app((), tables=("shop-dev-a",)))
     assert "Outputs" not in tables_only
     assert [r["Type"] for r in tables_only["Resources"].values()] == ["AWS::DynamoDB::Table"]  # no role, no API
@@ -136,13 +169,15 @@ def test_grouping_keeps_resources_it_cannot_read():
 
 def test_big_apps_keep_the_policy_under_iams_limit():
     names = [f"fn{i:03d}" for i in range(100)]
-    app = make_app(tuple(names), tables=tuple(f"shop-dev-table{i:03d}" for i in range(100)))
+    app = make_app(tuple(names), tables=tuple(f"shop-dev-table{i:03d}" for i in range(100)),
+                   imports={"fn000": {"*"}, "fn001": {"table001"}})
     template = build(app)
-    document = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    document = {"Version": "2012-10-17", "Statement": policy(template, "fn000")}
     assert len(json.dumps(document, separators=(",", ":"))) < POLICY_LIMIT
     resources = [r["Fn::Sub"] for s in document["Statement"] for r in s["Resource"]]
-    assert any(r.endswith(":table/shop-dev-*") for r in resources)
-    assert any(r.endswith(":log-group:/aws/lambda/shop-dev-*") for r in resources)
+    assert any(r.endswith(":table/shop-dev-*") for r in resources)  # grouped: 100 tables do not fit
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for s in policy(template, "fn001") for r in s["Resource"]][1:] == \
+        ["table/shop-dev-table001", "table/shop-dev-table001/index/*"]  # not grouped: it fits
     assert len(of_type(template, "AWS::Lambda::Function")) == 100
 
 
@@ -156,9 +191,7 @@ def test_unusable_environments_are_refused(environment, message):
         build(make_app(environment={"NAME": "shop", "STAGE": "dev", **environment}))
 
 
-def test_clashing_logical_ids_and_undeployable_types_are_errors():
-    with pytest.raises(TemplateError, match="the logical id LogsMyFn .*shop-dev-my_fn and .*shop-dev-myFn"):
-        build(make_app(("my_fn", "myFn")))
+def test_undeployable_types_and_tables_named_twice_are_errors():
     with pytest.raises(TemplateError, match="two models use the table name shop-dev-a"):
         build(make_app(tables=("shop-dev-a", "shop-dev-a")))
     app = make_app(("hello",))

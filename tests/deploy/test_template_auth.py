@@ -65,7 +65,7 @@ def test_rest_authorizers(rest):
     assert authorizers["JwtAuthorizer"]["Type"] == "COGNITO_USER_POOLS"
     assert authorizers["JwtAuthorizer"]["ProviderARNs"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:eu-west-1:${AWS::AccountId}:userpool/eu-west-1_AbCdEf"}]
-    permission = rest["Resources"]["AuthorizerInvokeGate"]["Properties"]
+    permission = rest["Resources"]["AuthInvokeGate"]["Properties"]
     assert permission["FunctionName"] == {"Fn::GetAtt": ["FunctionGate", "Arn"]}
     assert permission["SourceArn"]["Fn::Sub"].endswith(":${Api}/authorizers/${AuthorizerGate}")
     assert not of_type(rest, "AWS::ApiGatewayV2::Api")
@@ -108,7 +108,7 @@ def test_http_routes_and_authorizers(http):
 
 def test_function_urls(http):
     urls = of_type(http, "AWS::Lambda::Url")
-    assert urls["FunctionUrlCafeBar"]["AuthType"] == "NONE" and urls["FunctionUrlHook"]["AuthType"] == "AWS_IAM"
+    assert urls["LambdaUrlCafeBar"]["AuthType"] == "NONE" and urls["LambdaUrlHook"]["AuthType"] == "AWS_IAM"
     public = [p for p in of_type(http, "AWS::Lambda::Permission").values() if p["Principal"] == "*"]
     assert sorted(p["Action"] for p in public) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
     assert all(p["FunctionName"] == {"Fn::GetAtt": ["FunctionCafeBar", "Arn"]} for p in public)

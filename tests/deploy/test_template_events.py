@@ -5,7 +5,7 @@ import pytest
 from deploy_support import cfn_lint
 
 from tight.dev.routes import function_settings, routes
-from tight_tasks.deploy.template import App, TemplateError, build, render
+from tight_tasks.deploy.template import App, TemplateError, build, logical_id, render
 
 CONFIG = {"functions": {
     "orders": {"type": "sqs", "batch_size": 50, "timeout": 20},
@@ -44,9 +44,10 @@ def resources(template: dict, kind: str) -> dict:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def statements(template: dict) -> dict:
-    policy = template["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    return {tuple(s["Action"]): [r["Fn::Sub"] for r in s["Resource"]] for s in policy["Statement"]}
+def statements(template: dict, function: str) -> dict:
+    """``function``'s own role: actions -> resources."""
+    (policy,) = template["Resources"][logical_id("Role", function)]["Properties"]["Policies"]
+    return {tuple(s["Action"]): [r["Fn::Sub"] for r in s["Resource"]] for s in policy["PolicyDocument"]["Statement"]}
 
 
 def test_sqs_queue_dead_letters_and_mapping(template):
@@ -68,7 +69,7 @@ def test_schedule_rule_targets_the_function_with_a_permission(template):
     rule = template["Resources"]["ScheduleNightly"]["Properties"]
     assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert rule["Targets"] == [{"Id": "function", "Arn": {"Fn::GetAtt": ["FunctionNightly", "Arn"]}}]
-    permission = template["Resources"]["SchedulePermissionNightly"]["Properties"]
+    permission = template["Resources"]["RuleInvokeNightly"]["Properties"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["ScheduleNightly", "Arn"]}
 
@@ -78,14 +79,14 @@ def test_functions_sharing_a_bucket_share_one_bucket_with_every_notification(tem
     assert bucket_id == "BucketUploads"
     assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
     assert bucket["Properties"]["BucketName"] == "shop-dev-uploads"
-    assert bucket["DependsOn"] == ["BucketPermissionCleanup", "BucketPermissionThumbs"]
+    assert bucket["DependsOn"] == ["S3InvokeCleanup", "S3InvokeThumbs"]
     assert bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"] == [
         {"Event": "s3:ObjectRemoved:*", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
         {"Event": "s3:ObjectRestore:Completed", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
         {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["FunctionThumbs", "Arn"]},
          "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "photos/"}]}}},
     ]
-    permission = template["Resources"]["BucketPermissionThumbs"]["Properties"]
+    permission = template["Resources"]["S3InvokeThumbs"]["Properties"]
     assert permission["Principal"] == "s3.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::shop-dev-uploads"}
 
@@ -103,17 +104,22 @@ def test_streams_enabled_on_followed_tables_only(template):
         {"Fn::GetAtt": ["TableEvents", "StreamArn"]}
 
 
-def test_iam_grows_by_each_sources_own_resources_only(template):
-    found = statements(template)
+def test_each_role_gets_its_own_sources_actions_only(template):
     base = "arn:${AWS::Partition}"
-    assert found[("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                  "sqs:ReceiveMessage")] == [f"{base}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:shop-dev-orders"]
-    stream = f"{base}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/shop-dev-%s/stream/*"
-    assert found[("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                  "dynamodb:ListStreams")] == [stream % "accounts", stream % "events"]
-    assert found[("s3:GetObject",)] == [f"{base}:s3:::shop-dev-uploads/*", f"{base}:s3:::shop-dev-uploads/photos/*"]
-    everything = [arn for arns in found.values() for arn in arns]
-    assert all("shop-dev-" in arn for arn in everything)  # every statement names the app's own resources
+    logs = ("logs:CreateLogStream", "logs:PutLogEvents")
+    region = "${AWS::Region}:${AWS::AccountId}"
+
+    def own(function: str, actions: tuple, arns: list) -> None:
+        assert statements(template, function) == {
+            logs: [f"{base}:logs:{region}:log-group:/aws/lambda/shop-dev-{function}:*"], actions: arns}
+
+    own("orders", ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                   "sqs:ReceiveMessage"), [f"{base}:sqs:{region}:shop-dev-orders"])
+    stream = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+    own("audit", stream, [f"{base}:dynamodb:{region}:table/shop-dev-accounts/stream/*"])
+    own("feed", stream, [f"{base}:dynamodb:{region}:table/shop-dev-events/stream/*"])
+    own("thumbs", ("s3:GetObject",), [f"{base}:s3:::shop-dev-uploads/photos/*"])
+    own("cleanup", ("s3:GetObject",), [f"{base}:s3:::shop-dev-uploads/*"])
 
 
 def test_no_event_functions_no_event_resources():

@@ -61,7 +61,8 @@ S3_EVENTS = frozenset(f"s3:{e}" for e in (
 #: Keys a type cannot do without, with an example value.
 REQUIRED = {"schedule": {"schedule": "rate(5 minutes)"}, "s3": {"bucket": "uploads"},
             "dynamodb_stream": {"table": "MyModel"}}
-KEYS = ("type", "memory", "timeout", "log_retention", "uses", *TYPE_KEYS)
+#: Keys every type takes: ``tables`` adds models (or tables) to those the code imports, for its IAM role.
+KEYS = ("type", "memory", "timeout", "log_retention", "uses", "tables", *TYPE_KEYS)
 #: The path local.serve keeps for its dashboard: no function route may start with it.
 RESERVED_PATH = "/_tight"
 
@@ -135,6 +136,10 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
             _text(name, key, result[key])
     if "schedule" in result:
         check_schedule(name, result["schedule"])
+    if "tables" in result:
+        tables = result["tables"]
+        if not isinstance(tables, list) or not all(isinstance(t, str) and t.strip() for t in tables):
+            raise FunctionsConfigError(f"function {name!r}: tables must be a list of model names, got {tables!r}")
     if "events" in result:
         events = [result["events"]] if isinstance(result["events"], str) else result["events"]
         if not isinstance(events, list) or not events:

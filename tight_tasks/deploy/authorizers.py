@@ -70,7 +70,7 @@ def rest_authorizers(app: App, api: str) -> Parts:
             "Name": name, "RestApiId": {"Ref": api}, "Type": "REQUEST", "AuthorizerUri": _invoke_uri(name),
             "IdentitySource": f"method.request.header.{settings.get('header') or 'Authorization'}",
             "AuthorizerResultTtlInSeconds": int(settings.get("ttl", 300))}}
-        parts.resources[logical_id("AuthorizerInvoke", name)] = _permission(name, api, key)
+        parts.resources[logical_id("AuthInvoke", name)] = _permission(name, api, key)
     if app.jwt and any(rule.kind == "jwt" for rule in app.rules.values()):
         region, pool = cognito_pool(app.jwt["issuer"])
         parts.resources[JWT_AUTHORIZER] = {"Type": "AWS::ApiGateway::Authorizer", "Properties": {
@@ -91,7 +91,7 @@ def http_authorizers(app: App, api: str) -> Parts:
             "AuthorizerPayloadFormatVersion": "2.0", "EnableSimpleResponses": True,
             "IdentitySource": [f"$request.header.{settings.get('header') or 'Authorization'}"],
             "AuthorizerResultTtlInSeconds": int(settings.get("ttl", 300))}}
-        parts.resources[logical_id("AuthorizerInvoke", name)] = _permission(name, api, key)
+        parts.resources[logical_id("AuthInvoke", name)] = _permission(name, api, key)
     if app.jwt and any(rule.kind == "jwt" for rule in app.rules.values()):
         parts.resources[JWT_AUTHORIZER] = {"Type": "AWS::ApiGatewayV2::Authorizer", "Properties": {
             "Name": "jwt", "ApiId": {"Ref": api}, "AuthorizerType": "JWT",

@@ -1,7 +1,7 @@
 """What each non-HTTP function type adds to the template (pure: no I/O, no AWS).
 
 One builder per type, registered in :data:`BUILDERS` (read by :mod:`.functions`); each returns
-:class:`~.parts.Parts` (resources and the IAM statements that source needs, on
+:class:`~.parts.Parts` (resources and the IAM statements that source needs, granted to that function, on
 its own resources only):
 
 * ``sqs``: the queue, its dead-letter queue (redrive after ``MAX_RECEIVES``
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .parts import PARTITION, App, Parts, TemplateError, function_name, logical_id
-from .tables import stream_table, table_parts
+from .tables import stream_table, table_id
 
 #: Deliveries of a message before SQS moves it to the dead-letter queue.
 MAX_RECEIVES = 5
@@ -91,12 +91,11 @@ def sqs_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     }
     if batch > 10:  # SQS refuses batches over 10 without a batching window
         mapping["MaximumBatchingWindowInSeconds"] = 1
-    resources[logical_id("Events", name)] = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": ["FunctionRole"],
+    resources[logical_id("Events", name)] = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": [logical_id("Role", name)],
                                               "Properties": mapping}
-    statement = {"Effect": "Allow", "Action": SQS_ACTIONS,
-                 "Resource": [_sub(f"{PARTITION}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue}")]}
     outputs = {logical_id("QueueUrl", name): {"Description": f"Queue of function {name}", "Value": {"Ref": queue_id}}}
-    return Parts(resources, [statement], outputs)
+    parts = Parts(resources, outputs=outputs)
+    return parts.grant(name, SQS_ACTIONS, [_sub(f"{PARTITION}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue}")])
 
 
 # -- schedules -------------------------------------------------------------------------
@@ -116,7 +115,7 @@ def schedule_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
         "Principal": "events.amazonaws.com",
         "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
     }}
-    return Parts({rule_id: rule, logical_id("SchedulePermission", name): permission})
+    return Parts({rule_id: rule, logical_id("RuleInvoke", name): permission})
 
 
 # -- S3 --------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def _s3_filter(prefix: str | None) -> dict[str, Any]:
 
 def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     bucket = bucket_name(app, str(settings["bucket"]))
-    permission_id = logical_id("BucketPermission", name)
+    permission_id = logical_id("S3Invoke", name)
     permission = {"Type": "AWS::Lambda::Permission", "Properties": {
         "Action": "lambda:InvokeFunction",
         "FunctionName": _function_ref(name),
@@ -145,19 +144,18 @@ def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
         "SourceArn": _sub(f"{PARTITION}:s3:::{bucket}"),
     }}
     prefix = settings.get("prefix") or ""
-    statement = {"Effect": "Allow", "Action": S3_ACTIONS, "Resource": [_sub(f"{PARTITION}:s3:::{bucket}/{prefix}*")]}
-    parts = Parts({permission_id: permission}, [statement])
+    parts = Parts({permission_id: permission}).grant(name, S3_ACTIONS, [_sub(f"{PARTITION}:s3:::{bucket}/{prefix}*")])
     sharing = sorted(n for n, s in app.functions.items()
                      if s.get("type") == "s3" and bucket_name(app, str(s["bucket"])) == bucket)
     if sharing[0] == name:  # the first function naming the bucket declares it, with everyone's notifications
         configurations = [
             {"Event": event, "Function": _function_arn(other), **_s3_filter(app.functions[other].get("prefix"))}
             for other in sharing for event in app.functions[other].get("events") or ["s3:ObjectCreated:*"]]
-        parts.resources[logical_id("Bucket", bucket[len(f"{app.name}-{app.stage}-"):])] = {
+        parts.resources[logical_id("Bucket", bucket[len(f"{app.name}-{app.stage}-"):], separator="-")] = {
             "Type": "AWS::S3::Bucket",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
-            "DependsOn": [logical_id("BucketPermission", other) for other in sharing],
+            "DependsOn": [logical_id("S3Invoke", other) for other in sharing],
             "Properties": {
                 "BucketName": bucket,
                 "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
@@ -172,19 +170,16 @@ def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
 
 def dynamodb_stream_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     table = stream_table(app, name, settings)
-    spec = next(s for s in app.tables if s["TableName"] == table)
-    table_id = next(iter(table_parts(spec, f"{app.name}-{app.stage}-").resources))
-    mapping = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": ["FunctionRole"], "Properties": {
-        "EventSourceArn": {"Fn::GetAtt": [table_id, "StreamArn"]},
+    mapping = {"Type": "AWS::Lambda::EventSourceMapping", "DependsOn": [logical_id("Role", name)], "Properties": {
+        "EventSourceArn": {"Fn::GetAtt": [table_id(table, f"{app.name}-{app.stage}-"), "StreamArn"]},
         "FunctionName": _function_ref(name),
         "StartingPosition": "LATEST",
         "BatchSize": int(settings.get("batch_size") or 100),
         "FunctionResponseTypes": FAILURES,
         "Enabled": True,
     }}
-    statement = {"Effect": "Allow", "Action": STREAM_ACTIONS, "Resource": [
-        _sub(f"{PARTITION}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table}/stream/*")]}
-    return Parts({logical_id("Events", name): mapping}, [statement])
+    stream = _sub(f"{PARTITION}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table}/stream/*")
+    return Parts({logical_id("Events", name): mapping}).grant(name, STREAM_ACTIONS, [stream])
 
 
 BUILDERS = {"sqs": sqs_parts, "schedule": schedule_parts, "s3": s3_parts, "dynamodb_stream": dynamodb_stream_parts}

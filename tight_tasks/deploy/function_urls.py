@@ -23,13 +23,13 @@ def function_urls_family(app: App) -> Parts:
         kind = app.functions[name].get("url")
         if kind is None:
             continue
-        parts.resources[logical_id("FunctionUrl", name)] = {"Type": "AWS::Lambda::Url", "Properties": {
+        parts.resources[logical_id("LambdaUrl", name)] = {"Type": "AWS::Lambda::Url", "Properties": {
             "TargetFunctionArn": _function_arn(name), "AuthType": "NONE" if kind == "public" else "AWS_IAM"}}
         if kind == "public":
-            parts.resources[logical_id("FunctionUrlPublic", name)] = {"Type": "AWS::Lambda::Permission", "Properties": {
+            parts.resources[logical_id("UrlPublic", name)] = {"Type": "AWS::Lambda::Permission", "Properties": {
                 "Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE",
                 "FunctionName": _function_arn(name)}}
-            parts.resources[logical_id("FunctionUrlInvoke", name)] = {"Type": "AWS::Lambda::Permission", "Properties": {
+            parts.resources[logical_id("UrlInvoke", name)] = {"Type": "AWS::Lambda::Permission", "Properties": {
                 "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True,
                 "FunctionName": _function_arn(name)}}
     return parts

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .parts import (
+    AWS_NAME,
     App,
     Parts,
     TemplateError,
@@ -30,6 +31,8 @@ RESERVED_KEYS = frozenset({
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
 ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: The module of the zip that holds every function's handler, and Lambda's limit on ``Handler``.
+HANDLER_MODULE, HANDLER_LIMIT = "app_index", 128
 
 Builder = Callable[[App, str, Mapping[str, Any]], Parts]
 
@@ -57,20 +60,19 @@ def function_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
         "DependsOn": [log_id],
         "Properties": {
             "FunctionName": function_name(app.name, app.stage, name),
-            "Handler": f"app_index.{name}",
+            "Handler": f"{HANDLER_MODULE}.{name}",
             "Runtime": app.runtime,
             "Architectures": [app.architecture],
             "MemorySize": int(settings["memory"]),
             "Timeout": int(settings["timeout"]),
-            "Role": {"Fn::GetAtt": ["FunctionRole", "Arn"]},
+            "Role": {"Fn::GetAtt": [logical_id("Role", name), "Arn"]},
             "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
             "Environment": {"Variables": dict(app.environment)},
         },
     }
     logs = {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",
             "Properties": {"LogGroupName": group, "RetentionInDays": int(settings["log_retention"])}}
-    statement = {"Effect": "Allow", "Action": LOG_ACTIONS, "Resource": [{"Fn::Sub": log_group_arn(group)}]}
-    return Parts({log_id: logs, fn_id: function}, [statement])
+    return Parts({log_id: logs, fn_id: function}).grant(name, LOG_ACTIONS, [{"Fn::Sub": log_group_arn(group)}])
 
 
 def http_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
@@ -99,6 +101,13 @@ def functions_family(app: App) -> Parts:
     parts = Parts()
     for name in sorted(app.functions):
         settings = app.functions[name]
+        if not AWS_NAME.fullmatch(name):
+            raise TemplateError(f"function {name!r}: Lambda function and log group names take only ASCII letters, "
+                                f"digits, '-' and '_': rename app/functions/{name}")
+        if len(f"{HANDLER_MODULE}.{name}") > HANDLER_LIMIT:
+            raise TemplateError(f"function {name[:40]!r}...: its handler {HANDLER_MODULE}.<name> would be longer than "
+                                f"Lambda's {HANDLER_LIMIT} characters: rename app/functions/<name> to at most "
+                                f"{HANDLER_LIMIT - len(HANDLER_MODULE) - 1} characters")
         kind = settings.get("type", "lambda_proxy")
         if kind not in types:
             raise TemplateError(f"function {name!r}: type {kind} cannot be deployed yet "

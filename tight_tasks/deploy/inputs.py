@@ -8,7 +8,8 @@
   (the laptop's) and never values from the shell; no AWS access key, references
   (``ssm:``/``secretsmanager:``) as the runtime reads them (:mod:`.env_secrets`);
 * the tables: every model's ``table_spec``, the models imported with that
-  environment, so ``os.environ['STAGE']`` in a model is the deployed stage.
+  environment, so ``os.environ['STAGE']`` in a model is the deployed stage;
+* which models each function's code imports (:mod:`.imports`), for its role.
 """
 from __future__ import annotations
 
@@ -154,4 +155,15 @@ def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     tables = stage_tables(root, environment, model_tables)
     return App(name=name, stage=stage, runtime=target.runtime, architecture=ARCHITECTURES[target.arch],
                environment=environment, tables=tables, functions=functions, routes=routes,
-               model_tables=model_tables, api=api, rules=rules, jwt=jwt)
+               model_tables=model_tables, api=api, rules=rules, jwt=jwt,
+               function_models=imported_models(root, functions))
+
+
+def imported_models(root: Path, functions: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Function name -> the models its code imports (:mod:`.imports`)."""
+    from .imports import ImportScanError, function_models
+
+    try:
+        return {name: function_models(root, name) for name in functions}
+    except ImportScanError as exc:
+        raise fail(f"Cannot read the functions' imports: {exc}; fix the file and retry.") from None

@@ -2,8 +2,9 @@
 builder returns, and the names and logical ids of what the template makes.
 
 A builder (see :data:`.template.FAMILIES`) takes the :class:`App` and returns :class:`Parts`:
-resources, the IAM statements each function needs, and outputs. Logical ids come from
-:func:`logical_id` only, so they cannot collide by construction (see its docstring).
+resources, the IAM statements each function's own role needs (:meth:`Parts.grant`), and outputs.
+Logical ids come from :func:`logical_id` only, so they cannot collide by construction (see its
+docstring); a new kind of resource registers its prefix in :data:`KINDS`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,23 @@ from typing import Any
 #: Lambda's limit on function names.
 FUNCTION_NAME_LIMIT = 64
 PARTITION = "arn:${AWS::Partition}"
+#: What Lambda accepts in a function name and CloudWatch Logs in a log group name, both made of it.
+AWS_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+#: Prefixes of logical ids made from a name (:func:`logical_id`). None is a prefix of another, so the kind
+#: of an id is known from its start and two kinds never make the same id. Add new kinds here.
+KINDS = frozenset({
+    "Function", "Logs", "Role", "Table",
+    "ApiPath", "ApiAny", "ApiInvoke", "ApiDeployment",
+    "Queue", "DeadLetters", "Events", "Schedule", "RuleInvoke", "S3Invoke", "Bucket",
+    "AsyncConfig", "Stack", "ApiOptions",
+    "HttpIntegration", "HttpInvoke", "HttpRoute", "HttpOptions", "Authorizer", "AuthInvoke",
+    "LambdaUrl", "UrlPublic", "UrlInvoke",
+})
+#: Logical ids of resources without a name (one per template); none starts with a kind, so no named id equals one.
+SINGLETONS = frozenset({"Api", "HttpApi", "HttpApiStage", "HttpApiAccessLogs", "JwtAuthorizer"})
+#: The same for outputs (their own namespace).
+OUTPUT_KINDS, OUTPUT_SINGLETONS = frozenset({"QueueUrl"}), frozenset({"ApiUrl"})
 
 
 class TemplateError(ValueError):
@@ -46,6 +64,8 @@ class App:
     rules: Mapping[str, Any] = field(default_factory=dict)
     #: ``auth.jwt`` (``{"issuer", "audience"}``), or None.
     jwt: Mapping[str, Any] | None = None
+    #: Function name -> the models (class or file names) its code imports; ``*``: all (see :mod:`.imports`).
+    function_models: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,7 +73,8 @@ class Parts:
     """Resources, IAM statements and outputs that one piece of the app adds."""
 
     resources: dict[str, Any] = field(default_factory=dict)
-    statements: list[dict[str, Any]] = field(default_factory=list)
+    #: Function name -> IAM statements its own role gets (see :mod:`.roles`).
+    grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def add(self, other: Parts) -> Parts:
@@ -62,9 +83,20 @@ class Parts:
                 raise TemplateError(f"two parts of the app have the logical id {key} ({_what(resource)} and "
                                     f"{_what(self.resources[key])}): rename one of them")
         self.resources.update(other.resources)
-        self.statements.extend(other.statements)
+        for function, statements in other.grants.items():
+            self.grants.setdefault(function, []).extend(statements)
         self.outputs.update(other.outputs)
         return self
+
+    def grant(self, function: str, actions: list[str], resources: list[Any]) -> Parts:
+        """Let ``function`` (its role) do ``actions`` on ``resources`` (ARNs, ``Fn::Sub`` or ``Fn::GetAtt``)."""
+        self.grants.setdefault(function, []).append(statement(actions, resources))
+        return self
+
+
+def statement(actions: list[str], resources: list[Any]) -> dict[str, Any]:
+    """An ``Allow`` IAM statement."""
+    return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
 
 
 def _what(resource: Mapping[str, Any]) -> str:
@@ -96,11 +128,30 @@ def log_group_name(app_name: str, stage: str, function: str) -> str:
     return f"/aws/lambda/{function_name(app_name, stage, function)}"
 
 
-def logical_id(kind: str, name: str, digest: bool = False) -> str:
-    """A CloudFormation logical id: ``kind`` + ``name`` in CamelCase (+ a digest of ``name`` when asked)."""
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+def logical_id(kind: str, name: str, digest: bool = False, separator: str = "_") -> str:
+    """The logical id of ``name``'s resource of ``kind`` (one of :data:`KINDS`), different for every
+    (kind, name) pair.
+
+    A plain name (lower-case words of letters and digits joined by ``separator``: ``my_fn``,
+    ``user-profiles`` for tables) reads back from its id: ``FunctionMyFn``. Any other name (``myFn``,
+    ``a_1``, ``my__fn``) gets ``0`` and a digest of the whole name before its CamelCase
+    (``Function0c1f2a3b4MyFn``): ids of plain names go on with a capital letter, so the two never meet.
+    ``digest``: always ``kind`` + CamelCase + digest (the REST API's paths).
+    """
+    if kind not in KINDS | OUTPUT_KINDS:
+        raise ValueError(f"logical id kind {kind!r} is not registered in tight_tasks.deploy.parts.KINDS")
     words = re.split(r"[^A-Za-z0-9]+", name)
-    camel = "".join(w[:1].upper() + w[1:] for w in words if w)[:200]
-    return kind + camel + (hashlib.sha256(name.encode()).hexdigest()[:8] if digest else "")
+    camel = "".join(w[:1].upper() + w[1:] for w in words if w)
+    if digest:
+        return kind + camel[:200] + _digest(name)
+    part = r"[a-z][a-z0-9]*"
+    if re.fullmatch(rf"{part}(?:{re.escape(separator)}{part})*", name) and len(camel) <= 200:
+        return kind + camel
+    return kind + "0" + _digest(name) + camel[:200]
 
 
 def table_arns(table: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .parts import App, Parts, TemplateError, logical_id, table_arns
+from .parts import App, Parts, TemplateError, logical_id
 
 #: DynamoDB data actions the functions get, on their own tables only.
 TABLE_ACTIONS = [
@@ -19,18 +19,22 @@ TABLE_ACTIONS = [
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 
-def table_parts(spec: Mapping[str, Any], prefix: str = "") -> Parts:
-    """One ``AWS::DynamoDB::Table`` that no stack operation drops, and data access to it.
+def table_id(table: str, prefix: str = "") -> str:
+    """The logical id of ``table``: ``prefix`` (``NAME-STAGE-``) left out, so it is the same in every stage.
 
-    Its logical id leaves out ``prefix`` (``NAME-STAGE-``), so it is the same in every stage.
+    A table named outside that convention gets a digest (``/`` is in no table name), so ``shop-dev-a`` and
+    ``a`` never share an id.
     """
+    if prefix and table.startswith(prefix) and len(table) > len(prefix):
+        return logical_id("Table", table[len(prefix):], separator="-")
+    return logical_id("Table", f"/{table}", separator="-")
+
+
+def table_parts(spec: Mapping[str, Any], prefix: str = "") -> Parts:
+    """One ``AWS::DynamoDB::Table`` that no stack operation drops."""
     resource = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
                 "Properties": dict(spec)}
-    statement = {"Effect": "Allow", "Action": TABLE_ACTIONS,
-                 "Resource": [{"Fn::Sub": arn} for arn in table_arns(spec["TableName"])]}
-    table = spec["TableName"]
-    short = table[len(prefix):] if prefix and table.startswith(prefix) and len(table) > len(prefix) else table
-    return Parts({logical_id("Table", short): resource}, [statement])
+    return Parts({table_id(spec["TableName"], prefix): resource})
 
 
 def stream_table(app: App, name: str, settings: Mapping[str, Any]) -> str:

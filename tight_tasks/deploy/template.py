@@ -10,7 +10,7 @@ models), runs every builder of :data:`FAMILIES` over it and returns the template
 * :mod:`.restapi`: a REST API for the routes of ``lambda_proxy`` functions, or with ``api: http``
   :mod:`.httpapi`: an HTTP API; both authorized by :mod:`.authorizers`;
 * :mod:`.function_urls`: a Function URL per ``functions.NAME.url``;
-* :mod:`.roles`: the IAM role, from the statements the other families asked for.
+* :mod:`.roles`: a role per function, from what the other families granted it (and :data:`.roles.GRANTS`).
 
 **Adding a family** (authorizers, alarms, ...): write a module with a builder ``(App) -> Parts``
 (:mod:`.parts`) and append it to :data:`FAMILIES`; ids come from :func:`.parts.logical_id`.
@@ -37,7 +37,7 @@ from .parts import (  # noqa: F401 (the names other modules import from here)
     stack_name,
 )
 from .restapi import api_parts
-from .roles import POLICY_LIMIT, group_arns, role_resource  # noqa: F401
+from .roles import POLICY_LIMIT, group_arns, roles_family  # noqa: F401
 from .tables import tables_family
 
 #: The builders of the template, in order; each returns the :class:`Parts` of one resource family.
@@ -55,9 +55,8 @@ def build(app: App) -> dict[str, Any]:
     if not parts.resources:
         raise TemplateError("the app has no functions (app/functions/NAME/handler.py) and no models: "
                             "nothing to deploy")
+    parts.add(roles_family(app, parts))
     resources = dict(parts.resources)
-    if app.functions:  # the role exists for the functions; an app of tables alone needs none
-        resources = {"FunctionRole": role_resource(app, parts.statements), **resources}
     template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{app.name} ({app.stage} stage), deployed by tight",
