@@ -6,7 +6,10 @@ happens in one place. Stdlib only.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 
 
 def say(message: str = "") -> None:
@@ -34,3 +37,33 @@ def human_size(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} GiB"  # pragma: no cover
+
+
+@contextlib.contextmanager
+def own_streams() -> Iterator[None]:
+    """For the block, stdout and stderr write to copies of their descriptors that this process owns.
+
+    A long-running server (``local.serve``) runs user code that may close descriptor 1 or 2; the
+    next socket it accepts would then get that number, and every line printed would go to a
+    client. Through the copies, output still reaches the terminal and never a socket.
+    """
+    saved = sys.stdout, sys.stderr
+    copies = []
+    try:
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            try:
+                fd = stream.fileno()
+            except (AttributeError, OSError, ValueError):  # captured or closed: nothing to protect
+                continue
+            copy = open(os.dup(fd), "w", buffering=1, encoding=stream.encoding or "utf-8",  # noqa: SIM115
+                        errors=getattr(stream, "errors", None) or "backslashreplace")
+            copies.append(copy)
+            stream.flush()
+            setattr(sys, name, copy)
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for copy in copies:
+            with contextlib.suppress(OSError):
+                copy.close()

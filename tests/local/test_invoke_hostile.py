@@ -94,3 +94,16 @@ def test_a_body_of_json_nested_too_deeply_is_a_usage_error(events_app, function)
     assert result.returncode == 2, result.stderr[-1000:]  # was 1 with a RecursionError traceback
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr[-1000:]
     assert "nested too deeply" in result.stderr
+
+
+def test_an_event_nested_100000_deep_is_one_line(app_dir, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000, encoding="utf-8")  # a RecursionError traceback before
+    refused(invoke(app_dir, "--event", str(deep)), f"--event {deep}: its JSON is nested too deeply to read")
+
+
+def test_event_from_stdin_when_descriptor_0_is_closed(app_dir):
+    result = subprocess.run([sys.executable, "-m", "tight_tasks", "local.invoke", "echo", "--event", "-", "--no-db"],
+                            cwd=app_dir, capture_output=True, timeout=120, check=False, env=clean_env(),
+                            preexec_fn=lambda: os.close(0))  # an AttributeError traceback before
+    refused(result, "--event stdin: cannot read it (stdin is closed: pipe the event in, e.g. --event - < event.json)")

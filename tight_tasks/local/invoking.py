@@ -25,6 +25,8 @@ def _read_limited(source: str, stdin: IO[str] | None) -> str:
     """At most :data:`EVENT_LIMIT` (+1) bytes of ``source``; a directory, device or FIFO is an OSError."""
     if source == "-":
         stream = stdin or sys.stdin
+        if stream is None:  # descriptor 0 was closed when Python started
+            raise OSError(9, "stdin is closed: pipe the event in, e.g. --event - < event.json")
         raw = stream.buffer.read(EVENT_LIMIT + 1) if hasattr(stream, "buffer") else stream.read(EVENT_LIMIT + 1)
     else:
         path = Path(source)
@@ -51,6 +53,9 @@ def read_event(source: str, stdin: IO[str] | None = None) -> dict[str, Any]:
         event = json.loads(text)
     except ValueError as exc:
         raise fail(f"--event {where}: invalid JSON ({exc}).") from None
+    except RecursionError:
+        raise fail(f"--event {where}: its JSON is nested too deeply to read (no event API Gateway or a queue "
+                   "sends nests that far).") from None
     if not isinstance(event, dict):
         raise fail(f"--event {where}: an event is a JSON object ({{...}}), got {type(event).__name__}.")
     return event

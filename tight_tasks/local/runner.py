@@ -182,7 +182,11 @@ class LocalApp:
             try:
                 self.configure()
             except AppError as exc:
-                warn(f"{exc} (keeping the previous routes)")
+                # The runtime reads tight.yml too (lambda_app's environment): re-importing the app now would
+                # break every function. Keep the loaded code and routes; the fix of tight.yml reloads both.
+                self.stale = False
+                warn(f"{exc} (keeping the previous routes and code until it is fixed)")
+                return
             changed, self._changed = sorted(self._changed), set()
             recompile(changed)
             self.load()

@@ -22,8 +22,9 @@ from tight.dev.env import app_name
 from tight.dev.gateway import MAX_REQUEST_BYTES, HttpResponse, Request, too_large
 
 from ..config import fail
-from ..console import say, warn
+from ..console import own_streams, say, warn
 from .environment import app_environment
+from .hosts import local_address, network_notice, url
 from .runner import AppError, LocalApp, Watcher
 
 RAW_HEADERS = "tight.raw_headers"
@@ -50,6 +51,10 @@ class _Handler(WSGIRequestHandler):
         return environ
 
     def run_wsgi(self) -> None:
+        problem = framing_problem(self.headers)
+        if problem:  # which length is the body's? Guessing hangs (or smuggles a request): refuse at once
+            self._refuse(problem)
+            return
         environ = self.make_environ()
         answer: list = []
 
@@ -76,6 +81,26 @@ class _Handler(WSGIRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _refuse(self, problem: str) -> None:
+        """Answer 400 without reading the body, close the connection, log the reason in one line."""
+        body = b'{"message": "Bad Request"}'
+        self.close_connection = True
+        self.send_response(400, "Bad Request")
+        for key, value in (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                           ("Connection", "close")):
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        request = f"{printable(self.command or '-')} {printable(self.path or '/')}"
+        warn(f"400 for {request}: {problem}")
+        say(f"{request} 400 0.0 ms")
+        with contextlib.suppress(OSError):  # let the client read the answer before the connection closes
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            while self.connection.recv(65536):
+                pass
+
     def _drain(self, environ) -> None:
         """Read a refused body (up to 64 MiB) so the client sees the answer, not a reset connection."""
         left = min(_content_length(environ), 64 * 1024 * 1024)
@@ -91,6 +116,16 @@ class _Handler(WSGIRequestHandler):
 
     def log_request(self, code="-", size="-") -> None:
         pass
+
+
+def framing_problem(headers) -> str | None:
+    """Why the request's Content-Length cannot be trusted (several different values, not a number), or None."""
+    values = [value.strip() for value in headers.get_all("Content-Length") or []]
+    if len(set(values)) > 1:
+        return f"{len(values)} different Content-Length headers ({', '.join(printable(v, 20) for v in values)})"
+    if values and not (values[0].isascii() and values[0].isdigit()):
+        return f"Content-Length {printable(values[0], 40)!r} is not a number of bytes"
+    return None
 
 
 def _content_length(environ: dict) -> int:
@@ -235,7 +270,7 @@ def serve(root: Path, host: str, port: int, payload: str, db: bool = True, reloa
     """Run until Ctrl-C/SIGTERM, then stop the server, the event sources and the database (exit 0)."""
     sock = bind(host, port)
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), own_streams():  # a handler closing fd 1 must not send the log to a client
             _serve(root, sock, host, payload, db, reload, (schedules, visibility))
     except KeyboardInterrupt:
         pass
@@ -266,8 +301,7 @@ def _run(app: LocalApp, sources, application, root: Path, sock: socket.socket, h
     port = sock.getsockname()[1]
     server = make_server(host, port, application, threaded=True, request_handler=_Handler,
                          fd=sock.fileno())
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    base = url(local_address(host), port)
     where = f"DynamoDB ({database['engine']}) at {database['endpoint']}" if database else \
         f"DynamoDB at {os.environ.get('AWS_ENDPOINT_URL_DYNAMODB') or 'AWS (--no-db)'}"
     say(f"Serving {app_name(root) or root.name} (payload {payload}, stage {app.stage}) with {where}")
@@ -277,6 +311,9 @@ def _run(app: LocalApp, sources, application, root: Path, sock: socket.socket, h
         say(line)
     say(f"Dashboard: {base}/_tight/")
     say(f"Listening on {base}{'' if reload else ' (no reload)'}")
+    exposed = network_notice(host, port)
+    if exposed:
+        warn(exposed)
     say("Press Ctrl-C to stop.")
     watcher = Watcher(app) if reload else None
     if watcher:
