@@ -196,8 +196,8 @@ def test_generating_a_function_named_null(tmp_path):
 def test_an_unknown_type_lists_the_types_as_a_sentence(typed_app):
     result = run_tight("generate.function", "q", "--type", "kafka", cwd=typed_app)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == ("Unsupported function type 'kafka': use --type lambda_proxy, sqs, schedule, s3 or "
-                             "dynamodb_stream.\n")
+    assert result.stderr == ("Unsupported function type 'kafka': use --type lambda_proxy, sqs, schedule, s3, "
+                             "dynamodb_stream or authorizer.\n")
     assert not (typed_app / "app" / "functions" / "q").exists()
     provider = run_tight("generate.app", "x", "--provider", "gcp", cwd=typed_app)
     assert provider.stderr == "Unsupported provider 'gcp': use --provider aws.\n"
