@@ -119,7 +119,8 @@ def state(running, since: int) -> dict[str, Any]:
     for name, url in sorted(res.queues.items()) if res else ():
         queues.append({"function": name, "queue": url.rsplit("/", 1)[-1], **_counts(running, url),
                        "dead": _counts(running, res.dead_letters[name])["visible"]})
-    return {"functions": functions, "invocations": invocations, "queues": queues,
+    return {"endpoint": running.database["endpoint"] if running.database else None,
+            "functions": functions, "invocations": invocations, "queues": queues,
             "schedules": sorted(running.timer.functions) if running.timer else [],
             "tables": _tables(running), "buckets": sorted(set(res.buckets.values())) if res else []}
 
