@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_tight
-from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
+from deploy_support import lambda_python, role_policy, run_deployed  # noqa: F401  (fixture)
 
 from tight_tasks._pip.vendordir import copy_runtime
 
@@ -99,3 +99,14 @@ def test_a_missing_parameter_is_one_line_and_a_500(secrets_deployed, aws, moto_e
     assert len(lines) == 2, result.stderr  # at cold start, then the invocation's own line
     assert lines[1].endswith("app/functions/reveal cannot start")
     assert "Traceback" not in result.stderr and "tok-123" not in result.stderr
+
+
+def test_the_functions_role_may_read_exactly_its_references(secrets_deployed, aws):
+    policy = role_policy(aws, f"{STACK}-reveal")
+    assert policy[("ssm:GetParameter", "ssm:GetParameters")] == [
+        f"arn:aws:ssm:eu-west-1:123456789012:parameter{PARAMETER}"]
+    assert policy[("secretsmanager:GetSecretValue",)] == [
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vault-e2e-api-??????"]
+    secret_actions = {actions for actions in policy if any(a.startswith(("ssm:", "secretsmanager:")) for a in actions)}
+    # nothing more: one secret is one GetSecretValue call (no BatchGetSecretValue), no wildcard
+    assert secret_actions == {("ssm:GetParameter", "ssm:GetParameters"), ("secretsmanager:GetSecretValue",)}
