@@ -174,6 +174,46 @@ def _no_app_env_from_the_shell(monkeypatch):
             monkeypatch.delenv(key, raising=False)
 
 
+#: The runtime modules whose module-level state (handlers registered, CORS policy, default headers)
+#: tests change in-process; ``_runtime_state_restored`` puts it back after every test.
+STATEFUL_RUNTIME = "tight.providers.aws.controllers"
+
+
+@contextmanager
+def runtime_state_restored():
+    """Undo, on leaving, what code run inside registered or configured in the runtime's controller modules
+    (handlers, event sources, CORS policy, default headers): every ``_private`` global of them."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module(STATEFUL_RUNTIME)
+    saved = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{STATEFUL_RUNTIME}.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") and not name.startswith("__"):
+                contents = {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()} \
+                    if isinstance(value, dict) else None
+                saved.append((module, name, value, contents))
+    try:
+        yield
+    finally:
+        for module, name, value, contents in saved:
+            if contents is not None:
+                value.clear()
+                value.update(contents)
+            setattr(module, name, value)
+
+
+@pytest.fixture(autouse=True)
+def _runtime_state_restored():
+    """Tests run shuffled (pytest-randomly): what one registers or configures must not leak into the next.
+    A module-scoped app fixture imports its handlers while it sets up (before this snapshot), inside its own
+    ``runtime_state_restored()``."""
+    with runtime_state_restored():
+        yield
+
+
 def without_write_permission() -> list[str]:
     """A command prefix under which chmod 0555 really denies writing, even to root.
 

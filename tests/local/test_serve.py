@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -218,17 +219,12 @@ def test_editing_a_handler_changes_the_next_response_and_keeps_the_database(serv
     assert requests.post(f"{base}/accounts", json={"id": "kept", "owner": "bo"}).status_code == 201
     assert requests.get(f"{base}/version").json() == {"version": "one"}
     handler = server.root / "app" / "functions" / "version" / "handler.py"
-    handler.write_text(handler.read_text(encoding="utf-8").replace('"one"', f'"two-{payload}"'), encoding="utf-8")
-    deadline = time.monotonic() + 20
-    body = None
-    while time.monotonic() < deadline:
-        body = requests.get(f"{base}/version").json()
-        if body != {"version": "one"}:
-            break
-        time.sleep(0.05)
-    assert body == {"version": f"two-{payload}"}
-    server.wait_for_line("Reloading: app/functions/version/handler.py changed.")
-    assert requests.get(f"{base}/accounts/kept").json() == {"id": "kept", "owner": "bo"}
+    two = handler.read_text(encoding="utf-8").replace('"one"', f'"two-{payload}"')
+    with edited(handler, two, lambda: requests.get(f"{base}/version").json() == {"version": "one"}):
+        assert until(lambda: requests.get(f"{base}/version").json() != {"version": "one"})
+        assert requests.get(f"{base}/version").json() == {"version": f"two-{payload}"}
+        server.wait_for_line("Reloading: app/functions/version/handler.py changed.")
+        assert requests.get(f"{base}/accounts/kept").json() == {"id": "kept", "owner": "bo"}
 
 
 def test_a_same_size_edit_in_the_same_second_is_not_hidden_by_the_bytecode_cache(served):
@@ -241,14 +237,36 @@ def test_a_same_size_edit_in_the_same_second_is_not_hidden_by_the_bytecode_cache
     assert requests.get(url).headers["Content-Type"] == "image/png"
     py_compile.compile(str(handler), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
     before = handler.stat()
-    handler.write_text(handler.read_text(encoding="utf-8").replace("image/png", "image/gif"), encoding="utf-8")
-    assert handler.stat().st_size == before.st_size
-    second = before.st_mtime_ns // 1_000_000_000 * 1_000_000_000
-    os.utime(handler, ns=(before.st_atime_ns, second + (before.st_mtime_ns + 1) % 1_000_000_000))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and requests.get(url).headers["Content-Type"] == "image/png":
+    gif = handler.read_text(encoding="utf-8").replace("image/png", "image/gif")
+    with edited(handler, gif, lambda: requests.get(url).headers["Content-Type"] == "image/png"):
+        assert handler.stat().st_size == before.st_size
+        second = before.st_mtime_ns // 1_000_000_000 * 1_000_000_000
+        os.utime(handler, ns=(before.st_atime_ns, second + (before.st_mtime_ns + 1) % 1_000_000_000))
+        assert until(lambda: requests.get(url).headers["Content-Type"] == "image/gif")
+
+
+def until(condition, seconds: float = 20) -> bool:
+    """Poll ``condition()`` until it is true (the server reloaded), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
         time.sleep(0.05)
-    assert requests.get(url).headers["Content-Type"] == "image/gif"
+    return bool(condition())
+
+
+@contextmanager
+def edited(path: Path, text: str, restored):
+    """``path`` holds ``text`` inside the block; after it, its old content (a newer mtime, so neither the
+    reloader nor a .pyc misses it) once ``restored()`` says the server serves it again: the served app is
+    shared by the module's tests, which run in any order."""
+    original = path.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    try:
+        yield
+    finally:
+        mtime = path.stat().st_mtime_ns
+        path.write_text(original, encoding="utf-8")
+        os.utime(path, ns=(mtime, max(mtime, path.stat().st_mtime_ns) + 2_000_000_000))
+        assert until(restored), f"the server never went back to the original {path.name}"
 
 
 def server_root(served):
@@ -279,16 +297,14 @@ def test_tight_yml_edits_reroute_and_a_bad_edit_keeps_the_routes(served):
     payload, base, server = served
     config = server.root / "tight.yml"
     original = config.read_text(encoding="utf-8")
-    config.write_text(original + "  version:\n    path: version\n", encoding="utf-8")
-    server.wait_for_line("Reloading: tight.yml changed.")
-    assert requests.get(f"{base}/version").status_code == 200
-    server.wait_for_line("path 'version' must be a string starting with / (keeping the previous routes and code until it is fixed)")
-    config.write_text(original + "  version:\n    path: /v/{n}\n", encoding="utf-8")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and requests.get(f"{base}/v/7").status_code != 200:
-        time.sleep(0.05)
-    assert requests.get(f"{base}/v/7").status_code == 200
-    assert requests.get(f"{base}/version").status_code == (403 if payload == "1.0" else 404)  # no route now
+    with edited(config, original + "  version:\n    path: version\n",
+                lambda: requests.get(f"{base}/version").status_code == 200):
+        server.wait_for_line("Reloading: tight.yml changed.")
+        assert requests.get(f"{base}/version").status_code == 200
+        server.wait_for_line("path 'version' must be a string starting with / (keeping the previous routes and code until it is fixed)")
+        config.write_text(original + "  version:\n    path: /v/{n}\n", encoding="utf-8")
+        assert until(lambda: requests.get(f"{base}/v/7").status_code == 200)
+        assert requests.get(f"{base}/version").status_code == (403 if payload == "1.0" else 404)  # no route now
 
 
 # -- start and stop ------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_a_browser_posts_json_across_origins(api_app, tmp_path):
         assert refused.startswith("failed: TypeError"), refused
 
 
-def test_a_handler_can_remove_or_replace_the_cors_header(controller):
+def test_a_handler_can_remove_or_replace_the_cors_header():
     def put_handler(**kwargs):
         return {"statusCode": 200, "body": {}, "headers": {"Access-Control-Allow-Origin": None}}
 
@@ -166,9 +166,9 @@ def test_a_handler_can_remove_or_replace_the_cors_header(controller):
         return {"statusCode": 200, "body": {}, "headers": {"Access-Control-Allow-Origin": "https://mine.example"}}
 
     for function, method in ((put_handler, "put"), (delete_handler, "delete")):
-        function.__module__ = "app.functions.cors_probe.handler"
+        function.__module__ = "app.functions.cors_override.handler"
         getattr(lambda_proxy, method)(function)
-    removed = lambda_proxy.dispatch(controller, load("rest_v1", "PUT", body=None))["headers"]
+    removed = lambda_proxy.dispatch("cors_override", load("rest_v1", "PUT", body=None))["headers"]
     assert "Access-Control-Allow-Origin" not in removed
-    replaced = lambda_proxy.dispatch(controller, load("rest_v1", "DELETE", body=None))["headers"]
+    replaced = lambda_proxy.dispatch("cors_override", load("rest_v1", "DELETE", body=None))["headers"]
     assert replaced["Access-Control-Allow-Origin"] == "https://mine.example"

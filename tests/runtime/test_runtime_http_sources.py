@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from aws_events import HTTP_SOURCES, load, set_header
-from conftest import run_tight
+from conftest import run_tight, runtime_state_restored
 from runtime_helpers import forget_app_modules, write
 
 ECHO = '''\
@@ -87,7 +87,11 @@ def app_index(tmp_path_factory):
     saved = list(sys.path)
     sys.path.insert(0, str(root))
     try:
-        yield importlib.import_module("app_index")
+        with runtime_state_restored():
+            module = importlib.import_module("app_index")
+            for function in ("hello", "echo", "shapes"):  # registered now, before each test's state snapshot
+                getattr(module, function)
+            yield module
     finally:
         sys.path[:] = saved
         forget_app_modules()

@@ -76,7 +76,7 @@ def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
     assert result.returncode == 0, result.stderr
     providers, helpers = json.loads(result.stdout)
     assert providers.startswith(str(vendored))
-    assert helpers.startswith(str(RUNTIME / "core"))
+    assert helpers.startswith(str(RUNTIME / "dev"))
     lambda_code = (f"import sys; sys.path.insert(0, {str(vendored)!r})\n"
                    "import tight.providers.aws.lambda_app.app\n"
                    "try:\n    import tight.core\nexcept ImportError:\n    print('no core')")
