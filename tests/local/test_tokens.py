@@ -8,7 +8,13 @@ import pytest
 from conftest import free_port
 
 from tight_tasks.local.guard import deploy_notes, policy_allows, text_claims
-from tight_tasks.local.tokens import KEY_FILE, TokenRefused, Verifier, issue, unverified_header
+from tight_tasks.local.tokens import (
+    KEY_FILE,
+    TokenRefused,
+    Verifier,
+    issue,
+    unverified_header,
+)
 
 JWT = {"issuer": "https://login.example.com/", "audience": ["web", "cli"]}
 ARN = "arn:aws:execute-api:us-east-1:123456789012:local/dev/GET/orders/7"
