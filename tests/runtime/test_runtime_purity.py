@@ -59,7 +59,7 @@ def test_what_ships_to_lambda_needs_only_itself_the_stdlib_and_boto3():
 
 
 def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
-    """The app's tests put app/vendored first: tight.providers comes from there, tight.core from tight-cli."""
+    """The app's tests put app/vendored first: tight.providers from there, tight.core (tight.dev shims) from tight-cli."""
     from tight_tasks._pip.vendordir import copy_runtime
 
     vendored = tmp_path / "vendored"
@@ -68,15 +68,16 @@ def test_vendored_runtime_first_on_the_path_still_finds_the_dev_code(tmp_path):
     code = ("import json, sys\n"
             f"sys.path.insert(0, {str(vendored)!r})\n"
             "from tight.providers.aws.controllers import lambda_proxy_event\n"
-            "from tight.dev.test_helpers import expected_response_body, playback\n"
-            "import tight.dev.pytest_plugin, tight.dev.test_helpers as helpers\n"
-            "print(json.dumps([lambda_proxy_event.__file__, helpers.__file__]))")
+            "from tight.core.test_helpers import expected_response_body, playback\n"
+            "import tight.core.pytest_plugin, tight.core.test_helpers as helpers, tight.dev.test_helpers as dev\n"
+            "print(json.dumps([lambda_proxy_event.__file__, helpers.__file__, helpers is dev]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(),
                             cwd=tmp_path, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    providers, helpers = json.loads(result.stdout)
+    providers, helpers, same_module = json.loads(result.stdout)
     assert providers.startswith(str(vendored))
     assert helpers.startswith(str(RUNTIME / "dev"))
+    assert same_module, "tight.core.test_helpers must be tight.dev.test_helpers (a shim, not a copy)"
     lambda_code = (f"import sys; sys.path.insert(0, {str(vendored)!r})\n"
                    "import tight.providers.aws.lambda_app.app\n"
                    "try:\n    import tight.core\nexcept ImportError:\n    print('no core')")
