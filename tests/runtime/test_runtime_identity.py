@@ -170,9 +170,13 @@ def test_a_crash_or_a_stray_return_value_denies(gate, caplog):
     assert "not authorizer.allow" in caplog.text and "boom" in caplog.text
 
 
-def test_a_non_authorizer_event_is_a_wrong_event_result(gate):
-    result = authorizer.dispatch("gate", {"Records": []})
-    assert result["errorType"] == "WrongEventType"
+def test_a_non_authorizer_event_fails_the_invocation(gate):
+    from tight.providers.aws.controllers.records import NoHandler, WrongEventType
+
+    with pytest.raises(WrongEventType, match="handles API Gateway authorizer events, but got"):
+        authorizer.dispatch("gate", {"Records": []})
+    with pytest.raises(NoHandler):
+        authorizer.dispatch("nobody", load("authorizer_token"))
 
 
 def test_stage_arn_keeps_api_and_stage():

@@ -124,9 +124,9 @@ def dispatch(controller: str, event: Any, context: Any = None) -> Any:
     """Call ``controller``'s handler; answer with its decision in the shape ``event`` asks for."""
     function = _HANDLERS.get(controller)
     if function is None:
-        return _records.no_handler(controller, SOURCE)
+        raise _records.no_handler(controller, SOURCE)
     if not isinstance(event, Mapping) or not (event.get("methodArn") or event.get("routeArn") or event.get("type")):
-        return _records.wrong_event(controller, "API Gateway authorizer events", event)
+        raise _records.wrong_event(controller, "API Gateway authorizer events", event)
     request = AuthorizerRequest(event, context)
     try:
         decision = _records.call(function, {"request": request, "event": event, "context": context})
