@@ -4,8 +4,8 @@ It loads in every pytest run of an environment where tight-cli is installed, so
 it imports nothing heavy and does nothing unless the run belongs to a tight app
 (a ``tight.yml`` in the rootdir, the invocation directory or a test path, or one
 of their parents). For such a run it applies the app's environment
-(``env.dist.yml`` < ``env.yml`` < shell, plus ``NAME``) and puts the app root on
-``sys.path`` before any test module is imported.
+(``env.dist.yml`` < ``env.yml`` < shell, plus ``NAME``; ``ssm:``/``secretsmanager:`` references
+resolved as on Lambda) and puts the app root on ``sys.path`` before any test module is imported.
 
 Fixtures: ``app`` (the app's ``app_index`` module), ``event`` (an API Gateway REST
 proxy event), ``dynamo_db_session`` (the boto3 session of ``dynamo_db.connect()``,
@@ -85,9 +85,29 @@ def pytest_configure(config):
         state["env_added"] = apply_env(root)
     except EnvFileError as exc:
         raise pytest.UsageError(f"tight: {exc}") from None
+    _resolve_references(state["env_added"])
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
         state["path_added"] = str(root)
+
+
+def _resolve_references(added: dict[str, str]) -> None:
+    """Resolve the ``ssm:``/``secretsmanager:`` values the env files gave (as the Lambda runtime does at cold
+    start, against the configured endpoint), so tests that import a handler directly see the secret.
+    A plain value in env.yml needs no AWS at all; one that cannot be resolved is logged and left unset."""
+    from tight.providers.aws.lambda_app import secrets
+
+    references = {key: value for key, value in added.items() if secrets.is_reference(value)}
+    if not references:
+        return
+    environ = dict(references)
+    secrets.resolve(environ)
+    for key in references:
+        if key in environ:
+            os.environ[key] = added[key] = environ[key]
+        else:
+            os.environ.pop(key, None)
+            added.pop(key, None)
 
 
 def pytest_unconfigure(config):
