@@ -175,6 +175,31 @@ def test_datetime_fields_round_trip_through_dynamodb(fresh, monkeypatch, endpoin
         engine.delete_schema()
 
 
+def test_a_one_key_get_is_one_get_item_and_a_key_list_still_a_batch(fresh, monkeypatch, endpoint):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    engine = dynamo_db.connect()
+    event_model = _model_classes()
+    engine.register(event_model)
+    engine.create_schema()
+    calls = []
+    dynamo_db.client().meta.events.register("before-call.dynamodb", lambda model, **kw: calls.append(model.name))
+    try:
+        engine.save(event_model(id="café", at=VALUES[1]))
+        calls.clear()
+        found = engine.get(event_model, id="café")
+        missing = engine.get(event_model, id="nobody")
+        assert (found.id, found.at, found.persisted_, missing) == ("café", VALUES[1], True, None)
+        assert calls == ["GetItem", "GetItem"]
+        found.at = VALUES[0]
+        found.sync()  # a loaded item is tracked as flywheel's own would be: an update of what changed
+        assert engine.get(event_model, id="café", consistent=True).at == VALUES[0]
+        calls.clear()
+        assert [item.id for item in engine.get(event_model, ["café", "nobody"])] == ["café"]
+        assert calls == ["BatchGetItem"]
+    finally:
+        engine.delete_schema()
+
+
 ROUND_TRIP = textwrap.dedent("""
     import datetime, os, sys
     sys.path.insert(0, os.environ["TIGHT_REPO"])

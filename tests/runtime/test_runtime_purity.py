@@ -106,7 +106,7 @@ def test_heavy_modules_are_imported_lazily():
     assert json.loads(result.stdout) == []
 
 
-def test_generated_tests_pass_with_the_vendored_runtime_first(tmp_path):
+def test_generated_tests_pass_with_the_vendored_runtime_on_the_path(tmp_path):
     """generate.app, vendor the runtime as pip.install does, then generate.function runs the app's tests."""
     from conftest import run_tight
 
@@ -118,7 +118,7 @@ def test_generated_tests_pass_with_the_vendored_runtime_first(tmp_path):
     (root / "tests" / "test_vendored.py").write_text(
         "import app_index  # puts app/vendored on the path, after the runtime's packages\n"
         "import sys\n\n\n"
-        "def test_vendored_first_and_dev_code_found():\n"
+        "def test_vendored_dir_on_the_path_and_dev_code_found():\n"
         "    from tight.dev.test_helpers import playback  # noqa: F401 - from tight-cli\n"
         "    vendored = [p for p in sys.path if p.endswith('vendored')]\n"
         "    assert vendored and sys.path.index(vendored[0]) > 0\n", encoding="utf-8")

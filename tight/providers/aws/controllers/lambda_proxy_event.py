@@ -153,10 +153,15 @@ def handlers(controller: str) -> dict[str, Callable[..., Any]]:
 # -- dispatch ----------------------------------------------------------------------
 
 def _arguments(request: Request, accepted: tuple[str, ...]) -> dict[str, Any]:
-    if accepted is ARGUMENTS:  # **kwargs: every argument (the body is decoded here)
-        return {"request": request, "event": request.event, "context": request.context, "body": request.body,
-                "path_parameters": request.path_parameters, "query_parameters": request.query,
-                "principal_id": request.principal_id}
+    if accepted is ARGUMENTS:  # **kwargs: every argument, each computed the cheapest way for its event
+        event = request.event
+        raw_body = event.get("body")
+        parameters = event.get("pathParameters")
+        return {"request": request, "event": event, "context": request.context,
+                "body": None if raw_body is None or raw_body == "" else request.body,
+                "path_parameters": dict(parameters) if type(parameters) is dict else request.path_parameters,
+                "query_parameters": request.query,
+                "principal_id": principal_id(event) if "requestContext" in event else None}
     values = {}
     for name in accepted:
         if name == "request":

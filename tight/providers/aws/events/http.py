@@ -244,8 +244,24 @@ class Request:
     @property
     def query(self) -> dict[str, str]:
         if self._query is None:
-            self._query = {k: v[0] for k, v in self.multi_query.items() if v}
+            if self._multi_query is None and self.source == REST:  # per request: skip the lists
+                self._query = self._rest_query()
+            else:
+                self._query = {k: v[0] for k, v in self.multi_query.items() if v}
         return self._query
+
+    def _rest_query(self) -> dict[str, str]:
+        """REST's first value of each parameter (as :attr:`multi_query` would give it), read directly."""
+        event = self.event
+        multi = event.get("multiValueQueryStringParameters")
+        single = event.get("queryStringParameters")
+        if not multi and not single:
+            return {}
+        query = {name: values[0] for name, values in _mapping(multi).items() if isinstance(values, list) and values}
+        for name, value in _mapping(single).items():
+            if name not in query and not isinstance(_mapping(multi).get(name), list):
+                query[name] = value
+        return query
 
     @property
     def path_parameters(self) -> dict[str, str]:
