@@ -16,6 +16,7 @@ def gated(tmp_path_factory) -> tuple[Path, str]:
     root = parent / "svc"
     result = run_tight("generate.function", "gate", "--type", "authorizer", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
+    (root / "env.yml").write_text("NAME: svc\nSTAGE: local\nAUTH_TOKEN: s3cret\n")  # what local.invoke reads
     return root, result.stdout
 
 
@@ -33,14 +34,10 @@ def _invoke(root: Path, *args: str, **env: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_local_invoke_sends_a_rest_request_event(gated, tmp_path):
+def test_local_invoke_sends_a_rest_request_event(gated):
     root, _ = gated
-    (root / "env.yml").write_text("NAME: svc\nSTAGE: local\nAUTH_TOKEN: s3cret\n")
-    try:
-        allowed = _invoke(root, "--body", "Bearer s3cret")
-        denied = _invoke(root)  # the sample token
-    finally:
-        (root / "env.yml").unlink()
+    allowed = _invoke(root, "--body", "Bearer s3cret")
+    denied = _invoke(root)  # the sample token
     statement = allowed["policyDocument"]["Statement"][0]
     assert (allowed["principalId"], statement["Effect"], allowed["context"]) == (
         "api-client", "Allow", {"authorizer": "gate"})
@@ -60,3 +57,17 @@ def test_a_route_may_name_it_but_not_another_function(gated):
         assert len(result.stderr.strip().splitlines()) == 1
     finally:
         (root / "tight.yml").write_text(text)
+
+
+def test_local_invoke_follows_api_http(gated):
+    root, _ = gated
+    text = (root / "tight.yml").read_text()
+    (root / "tight.yml").write_text(text + "api: http\n")
+    try:
+        allowed = _invoke(root, "--body", "Bearer s3cret")
+        denied = _invoke(root, "--body", "Bearer anything")
+    finally:
+        (root / "tight.yml").write_text(text)
+    # an HTTP API's simple responses
+    assert allowed == {"isAuthorized": True, "context": {"authorizer": "gate", "principalId": "api-client"}}
+    assert denied == {"isAuthorized": False, "context": {}}

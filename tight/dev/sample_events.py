@@ -249,17 +249,18 @@ def _s3_event_name(settings: Mapping[str, Any]) -> str:
 
 
 def for_function(function: str, settings: Mapping[str, Any], body: str | None = None,
-                 prefix: str = "") -> dict[str, Any] | None:
+                 prefix: str = "", payload: str = "1.0") -> dict[str, Any] | None:
     """A sample event for ``function`` of the type in ``settings`` (its tight.yml entry), or None for HTTP.
 
     ``body`` (text, as given on a command line) is the authorizer's token, the SQS message, the S3 key, the stream's
     new image (JSON) or the schedule's detail (JSON). ``prefix`` (``NAME-STAGE-``) names the
-    queue, rule, bucket and table as a deployed stage would. A body that must be JSON and is
+    queue, rule, bucket and table as a deployed stage would; ``payload`` 2.0 makes an authorizer's
+    event an HTTP API's (1.0: a REST API's). A body that must be JSON and is
     not raises ValueError.
     """
     kind = settings.get("type", "lambda_proxy")
     if kind == "authorizer":
-        return authorizer("Bearer example-token" if body is None else body,
+        return authorizer("Bearer example-token" if body is None else body, payload=payload,
                           header=settings.get("header") or "Authorization")
     if kind == "sqs":
         return sqs("Hello from tight local.invoke" if body is None else body, queue=f"{prefix}{function}")

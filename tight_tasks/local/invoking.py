@@ -100,7 +100,7 @@ def sample_event(app: LocalApp, function: str, body: str | None, http_flags: boo
                           "functions only (use --body, or --event FILE).")
     prefix = "-".join(os.environ[k] for k in ("NAME", "STAGE") if os.environ.get(k))
     try:
-        return sample_events.for_function(function, settings, body, f"{prefix}-" if prefix else "")
+        return sample_events.for_function(function, settings, body, f"{prefix}-" if prefix else "", app.payload)
     except ValueError as exc:
         raise usage_error(f"--body for {kind} function {function}: {exc}.") from None
 
