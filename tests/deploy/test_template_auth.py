@@ -17,7 +17,7 @@ def make_app(api: str, issuer: str = COGNITO, **functions) -> App:
               "functions": {"health": {"auth": "none"}, "orders": {"auth": "jwt", "scopes": ["orders/read"]},
                             "admin": {"auth": "gate", "path": ["/admin", "/admin/{id}"]}, "signed": {"auth": "iam"},
                             "gate": {"type": "authorizer", "ttl": 60, "header": "X-Api-Key"},
-                            "cafe_bar": {"url": "public"}, "hook": {"auth": "none", "url": "iam"}, **functions}}
+                            "cafe_bar": {"auth": "none", "url": "public"}, "hook": {"auth": "none", "url": "iam"}, **functions}}
     settings = function_settings(config, NAMES)
     return App(name="shop", stage="dev", runtime="python3.12", architecture="arm64",
                environment={"NAME": "shop", "STAGE": "dev"}, tables=[], functions=settings,

@@ -66,6 +66,8 @@ def test_bad_top_level_settings(change, words):
     ("gate", {"type": "authorizer", "auth": "jwt"}, "auth applies to type lambda_proxy"),
     ("health", {"ttl": 5}, "ttl applies to type authorizer"),
     ("health", {"url": "open"}, "url 'open' is not public"),
+    ("orders", {"auth": "jwt", "url": "public"}, "url: public would let anyone call it around its auth (jwt)"),
+    ("admin", {"url": "public"}, "around its auth (jwt): use url: iam, or auth: none"),  # auth.default: jwt
 ])
 def test_bad_function_settings_name_the_function(name, entry, words):
     data = config()

@@ -162,6 +162,9 @@ def function_rule(config: Mapping[str, Any], name: str, entry: Mapping[str, Any]
         scopes = [scopes] if isinstance(scopes, str) else scopes
         if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) and s.strip() for s in scopes):
             raise AuthConfigError(f"function {name!r}: scopes must be a list of scope names (e.g. [orders/read])")
+    if entry.get("url") == "public" and kind != "none":
+        raise AuthConfigError(f"function {name!r}: url: public would let anyone call it around its auth ({kind}): "
+                              "use url: iam, or auth: none if it is meant to be open")
     if kind in KINDS:
         return Rule(kind, None, tuple(scopes or ()))
     return Rule("authorizer", kind)
