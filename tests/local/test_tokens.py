@@ -32,6 +32,12 @@ def test_local_tokens_carry_the_claims_asked_for(tmp_path):
     assert Verifier(JWT, tmp_path).verify(issue(tmp_path, JWT, scopes=["b"]), ("b",))["sub"] == "local-user"
 
 
+def test_checking_tokens_never_makes_a_key(tmp_path):
+    with pytest.raises(TokenRefused):
+        Verifier(JWT, tmp_path).verify("eyJhbGciOiJSUzI1NiJ9.e30.x")
+    assert not (tmp_path / KEY_FILE).exists()
+
+
 def test_an_unreachable_issuer_refuses_with_the_reason(tmp_path):
     verifier = Verifier({"issuer": f"http://127.0.0.1:{free_port()}", "audience": ["web"]}, tmp_path, timeout=2)
     token = jwt.encode({"iss": verifier.issuer, "aud": "web", "exp": time.time() + 60}, "k" * 32,

@@ -35,14 +35,16 @@ class TokenRefused(Exception):
         self.status = status
 
 
-def local_key(root: Path):
-    """The app's local RSA private key, made (mode 0600) on first use."""
+def local_key(root: Path, create: bool = True):
+    """The app's local RSA private key, made (mode 0600) on first use; None when absent and not ``create``."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     path = Path(root) / KEY_FILE
     if path.is_file():
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not create:
+        return None
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -123,8 +125,11 @@ class Verifier:
         self._local = None
 
     def _local_key(self):
+        """``(kid, public key)`` of the app's local key, or ``(None, None)`` until local.token made one."""
         if self._local is None:
-            key = local_key(self.root)
+            key = local_key(self.root, create=False)
+            if key is None:
+                return None, None
             self._local = (key_id(key), key.public_key())
         return self._local
 
@@ -156,7 +161,7 @@ class Verifier:
         if header.get("alg") not in ALGORITHMS:
             raise TokenRefused(f"token algorithm {header.get('alg')!r} is not accepted")
         kid, key = self._local_key()
-        if header.get("kid") == kid:
+        if kid is not None and header.get("kid") == kid:
             return key
         try:
             return self._jwks().get_signing_key(str(header.get("kid"))).key
