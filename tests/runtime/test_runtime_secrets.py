@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -233,3 +235,25 @@ def test_in_an_app_only_the_functions_that_read_a_failed_reference_answer_500(tm
         f"Controller 'per_call' needs {why}: no such parameter (or version) in this account and region",
     ]
     assert "Traceback" not in result.stderr and "tok-42" not in result.stderr
+
+
+def test_an_event_function_reading_a_failed_reference_logs_one_line_per_record(caplog):
+    from tight.providers.aws.controllers import registry, sqs_event
+
+    secrets.FAILED["QUEUE_TOKEN"] = "QUEUE_TOKEN=ssm:/gone cannot be resolved: ParameterNotFound: no such parameter"
+
+    def handle(body):
+        return os.environ["QUEUE_TOKEN"]
+
+    handle.__module__ = "app.functions.orders_secret.handler"
+    registry.forget("orders_secret")
+    sqs_event.message(handle)
+    batch = json.loads((Path(__file__).parents[1] / "events" / "sqs.json").read_text(encoding="utf-8"))
+    with caplog.at_level(logging.ERROR, logger="tight.events"):
+        result = sqs_event.dispatch("orders_secret", batch)
+    assert len(result["batchItemFailures"]) == 3  # every message fails, so SQS delivers them again
+    ours = [r for r in caplog.records if r.name == "tight.events"]
+    assert len(ours) == 3 and ours[0].getMessage() == (
+        "function 'orders_secret' failed on record 059f36b4-87a3-44ab-83d2-661975830a7d: it needs "
+        "QUEUE_TOKEN=ssm:/gone cannot be resolved: ParameterNotFound: no such parameter")
+    assert all(r.exc_info is None for r in ours)

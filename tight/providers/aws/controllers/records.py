@@ -126,10 +126,21 @@ def _one_record(controller: str, handler: Handler, record: Mapping[str, Any],
         return False
     try:
         call(handler, values)
-    except Exception:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
-        log().exception("function %r failed on record %s", controller, item)
+    except Exception as exc:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
+        log_failure(exc, f"function {controller!r} failed on record {item}")
         return False
     return True
+
+
+def log_failure(error: BaseException, what: str) -> None:
+    """Log a handler's failure: one line when it needed a secret that could not be resolved, else the trace."""
+    from tight.providers.aws.lambda_app.secrets import unresolved
+
+    why = unresolved(error)
+    if why:
+        log().error("%s: it needs %s", what, why)
+    else:
+        log().exception("%s", what)
 
 
 def batch_response(failed: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:

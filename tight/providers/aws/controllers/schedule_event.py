@@ -50,8 +50,8 @@ def dispatch(controller: str, event: Any, context: Any = None) -> Any:
     }
     try:
         return _records.call(function, arguments)
-    except Exception:
-        _records.log().exception("function %r failed on the event of %s", controller, event.get("time"))
+    except Exception as exc:
+        _records.log_failure(exc, f"function {controller!r} failed on the event of {event.get('time')}")
         raise
 
 

@@ -34,7 +34,8 @@ def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    # at worst 2 x (1 + 3) s: inside Lambda's 10 s init phase
+    config = Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"})
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None  # Lambda sets both
     return boto3.session.Session(region_name=region).client(service, config=config)
 
