@@ -1,6 +1,8 @@
 """deploy.template for sqs, schedule, s3 and dynamodb_stream functions (pure, plus cfn-lint)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from deploy_support import cfn_lint
 
@@ -163,3 +165,32 @@ def test_fifo_queue_and_its_dead_letters_are_fifo(tmp_path):
     config["functions"]["ledger"]["batch_size"] = 11
     with pytest.raises(TemplateError, match="a FIFO queue delivers at most 10 messages a batch"):
         build(make_app(config, ("ledger",)))
+
+
+S3_OVERLAPS = [
+    ({"a": {}, "b": {}}, "functions 'a' and 'b' both get s3:ObjectCreated:* and s3:ObjectCreated:* events of bucket "
+                         "shop-dev-uploads for overlapping prefixes ('', '')"),
+    ({"a": {"prefix": "photos/"}, "b": {"prefix": "photos/thumbs/"}}, "prefixes ('photos/', 'photos/thumbs/')"),
+    ({"a": {"prefix": "x/"}, "b": {"events": ["s3:ObjectCreated:Put"]}}, "s3:ObjectCreated:* and s3:ObjectCreated:Put"),
+    ({"a": {"events": ["s3:ObjectCreated:*", "s3:ObjectCreated:Post"]}}, "function 'a' gets s3:ObjectCreated:* and "
+                                                                         "s3:ObjectCreated:Post events"),
+]
+
+
+@pytest.mark.parametrize("functions, message", S3_OVERLAPS)
+def test_overlapping_s3_notifications_are_refused_naming_both_functions(functions, message):
+    config = {"functions": {k: {"type": "s3", "bucket": "uploads", **v} for k, v in functions.items()}}
+    with pytest.raises(TemplateError, match=re.escape(message) + ".*which S3 refuses .*functions.NAME.prefix"):
+        build(make_app(config, tuple(functions)))
+
+
+@pytest.mark.parametrize("functions", [
+    {"a": {"prefix": "in/"}, "b": {"prefix": "out/"}},
+    {"a": {}, "b": {"events": ["s3:ObjectRemoved:*"]}},
+    {"a": {"events": ["s3:ObjectCreated:Put", "s3:ObjectCreated:Post"]}},
+])
+def test_separate_s3_notifications_pass(functions):
+    config = {"functions": {k: {"type": "s3", "bucket": "uploads", **v} for k, v in functions.items()}}
+    (bucket,) = resources(build(make_app(config, tuple(functions))), "AWS::S3::Bucket").values()
+    assert len(bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]) == \
+        sum(len(v.get("events", ["x"])) for v in functions.values())

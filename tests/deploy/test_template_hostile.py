@@ -119,3 +119,25 @@ def test_every_s3_event_type_passes(app):
     result = run_tight("deploy.template", "--output", "-", cwd=app)
     assert result.returncode == 0, result.stderr
     assert "Event: s3:LifecycleTransition" in result.stdout
+
+
+@pytest.mark.parametrize("task", ["deploy.template", "deploy", "deploy.status", "deploy.logs hello"])
+def test_an_empty_stage_is_a_usage_error_never_the_default_stage(app, task):
+    result = run_tight(*task.split(), "--stage", "", cwd=app)  # an unset $STAGE in CI
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr == '--stage "" is empty (an unset variable in CI?): name the stage, e.g. --stage dev.\n'
+    assert not (app / "builds").exists()
+
+
+def test_an_http_timeout_above_api_gateways_is_a_warning(app):
+    with (app / "tight.yml").open("a") as handle:
+        handle.write("functions:\n  hello:\n    timeout: 60\n")
+    result = run_tight("deploy.template", "--output", "t.yml", cwd=app)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "Warning: function 'hello': timeout 60 s is above API Gateway's 29 s integration timeout: callers get a 504 "
+        "after 29 s while it runs on (set functions.hello.timeout to 29 or less, or hand the work to an sqs "
+        "function).")
+    (app / "tight.yml").write_text((app / "tight.yml").read_text().replace("timeout: 60", "memory: 512"))
+    quiet = run_tight("deploy.template", "--output", "t.yml", cwd=app)  # the default 30 s says nothing
+    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr

@@ -39,6 +39,16 @@ def _sections():
     return data.get("functions"), data.get("auth")
 
 
+def _stage(stage, opts: dict) -> str:
+    """``--stage``, else ``deploy.stage``; an empty ``--stage ""`` (an unset ``$STAGE`` in CI) is a usage error,
+    never the default stage (which may be prod)."""
+    from ..config import usage_error
+
+    if stage is not None and not str(stage).strip():
+        raise usage_error('--stage "" is empty (an unset variable in CI?): name the stage, e.g. --stage dev.')
+    return stage or opts["stage"]
+
+
 def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -61,7 +71,7 @@ def deploy_(c, stage=None, bucket=None, region=None, yes=False):
 
     values, opts = _settings(c)
     confirm = None if yes or not _terminal() else ask
-    run(root, values, stage or opts["stage"], bucket=bucket, region=region or opts["region"], confirm=confirm)
+    run(root, values, _stage(stage, opts), bucket=bucket, region=region or opts["region"], confirm=confirm)
 
 
 @task(help={"stage": STAGE_HELP,
@@ -75,7 +85,7 @@ def template(c, stage=None, output=None):
 
     values, opts = _settings(c)
     output = os.path.abspath(output) if output and output != "-" else output
-    write_template(root, values, stage or opts["stage"], output)
+    write_template(root, values, _stage(stage, opts), output)
 
 
 @task(help={"stage": STAGE_HELP, "region": REGION_HELP})
@@ -85,7 +95,7 @@ def status(c, stage=None, region=None):
     from .report import status as run
 
     values, opts = _settings(c)
-    run(values, stage or opts["stage"], region=region or opts["region"])
+    run(values, _stage(stage, opts), region=region or opts["region"])
 
 
 @task(help={"stage": "Stage to delete (required).", "region": REGION_HELP,
@@ -112,7 +122,7 @@ def logs(c, name, stage=None, since="10m", follow=False, region=None):
     from .report import logs as run
 
     values, opts = _settings(c)
-    run(root, values, name, stage or opts["stage"], since=since, follow=follow, region=region or opts["region"])
+    run(root, values, name, _stage(stage, opts), since=since, follow=follow, region=region or opts["region"])
 
 
 ns = Collection("deploy", deploy_, template, status, delete, logs)

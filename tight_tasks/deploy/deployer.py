@@ -28,11 +28,17 @@ def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[
     """The app read for ``stage`` and its template as YAML text."""
     from .inputs import read_app
 
+    from ..console import warn
+    from .functions import timeout_warnings
+
     app = read_app(root, settings, stage)
     try:
-        return app, render(build(app))
+        text = render(build(app))
     except TemplateError as exc:
         raise fail(f"Cannot make the template: {exc}.") from None
+    for line in timeout_warnings(app, settings.get("functions")):
+        warn(f"Warning: {line}.")
+    return app, text
 
 
 def _is_template(path: Path) -> bool:

@@ -34,6 +34,7 @@ SQS_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueue
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                   "dynamodb:ListStreams"]
 S3_ACTIONS = ["s3:GetObject"]
+DEFAULT_S3_EVENT = "s3:ObjectCreated:*"
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 FAILURES = ["ReportBatchItemFailures"]
 
@@ -133,6 +134,26 @@ def _s3_filter(prefix: str | None) -> dict[str, Any]:
     return {"Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": prefix}]}}} if prefix else {}
 
 
+def _events_overlap(a: str, b: str) -> bool:
+    """Whether two S3 event types match a common event (``s3:ObjectCreated:*`` and ``s3:ObjectCreated:Put``)."""
+    return a == b or (a.endswith(":*") and b.startswith(a[:-1])) or (b.endswith(":*") and a.startswith(b[:-1]))
+
+
+def check_overlaps(app: App, bucket: str, sharing: list[str]) -> None:
+    """Refuse two notifications of one bucket for a common event and overlapping prefixes: S3 rejects the
+    bucket's configuration ("Configurations overlap")."""
+    entries = [(function, event, app.functions[function].get("prefix") or "")
+               for function in sharing for event in app.functions[function].get("events") or [DEFAULT_S3_EVENT]]
+    for index, (first, event, prefix) in enumerate(entries):
+        for second, other, other_prefix in entries[index + 1:]:
+            if _events_overlap(event, other) and (prefix.startswith(other_prefix) or other_prefix.startswith(prefix)):
+                who = f"functions {first!r} and {second!r} both get" if first != second else f"function {first!r} gets"
+                raise TemplateError(
+                    f"{who} {event} and {other} events of bucket {bucket} for overlapping prefixes "
+                    f"({prefix!r}, {other_prefix!r}), which S3 refuses (\"Configurations overlap\"): give each "
+                    "function its own prefix (functions.NAME.prefix) or event types (functions.NAME.events)")
+
+
 def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     bucket = bucket_name(app, str(settings["bucket"]))
     permission_id = logical_id("S3Invoke", name)
@@ -148,9 +169,10 @@ def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     sharing = sorted(n for n, s in app.functions.items()
                      if s.get("type") == "s3" and bucket_name(app, str(s["bucket"])) == bucket)
     if sharing[0] == name:  # the first function naming the bucket declares it, with everyone's notifications
+        check_overlaps(app, bucket, sharing)
         configurations = [
             {"Event": event, "Function": _function_arn(other), **_s3_filter(app.functions[other].get("prefix"))}
-            for other in sharing for event in app.functions[other].get("events") or ["s3:ObjectCreated:*"]]
+            for other in sharing for event in app.functions[other].get("events") or [DEFAULT_S3_EVENT]]
         parts.resources[logical_id("Bucket", bucket[len(f"{app.name}-{app.stage}-"):], separator="-")] = {
             "Type": "AWS::S3::Bucket",
             "DeletionPolicy": "Retain",

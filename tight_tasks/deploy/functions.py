@@ -34,7 +34,24 @@ ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: The module of the zip that holds every function's handler, and Lambda's limit on ``Handler``.
 HANDLER_MODULE, HANDLER_LIMIT = "app_index", 128
 
+#: API Gateway's integration timeout (seconds): an HTTP function running longer is cut off with a 504.
+API_TIMEOUT = 29
+
 Builder = Callable[[App, str, Mapping[str, Any]], Parts]
+
+
+def timeout_warnings(app: App, section: Mapping[str, Any] | None) -> list[str]:
+    """A line for each HTTP function whose ``timeout`` (as tight.yml's ``functions:`` sets it) is above
+    API Gateway's; the default timeout is left alone."""
+    lines = []
+    for name in sorted({route.function for route in app.routes}):
+        entry = (section or {}).get(name) if isinstance(section, Mapping) else None
+        timeout = int(app.functions[name]["timeout"])
+        if isinstance(entry, Mapping) and "timeout" in entry and timeout > API_TIMEOUT:
+            lines.append(f"function {name!r}: timeout {timeout} s is above API Gateway's {API_TIMEOUT} s integration "
+                         f"timeout: callers get a 504 after {API_TIMEOUT} s while it runs on (set "
+                         f"functions.{name}.timeout to {API_TIMEOUT} or less, or hand the work to an sqs function)")
+    return lines
 
 
 def check_environment(environment: Mapping[str, str]) -> dict[str, str]:
