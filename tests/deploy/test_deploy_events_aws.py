@@ -47,7 +47,8 @@ def test_every_event_resource_exists_after_deploy(deployed_events, events_app, a
               if v["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule",
                                "AWS::S3::Bucket", "AWS::Lambda::Permission")}
     assert set(wanted) == {"QueueOrders", "DeadLettersOrders", "EventsOrders", "ScheduleNightly",
-                           "RuleInvokeNightly", "BucketThumbsUploads", "S3InvokeThumbs", "EventsAudit"}
+                           "RuleInvokeNightly", "BucketThumbsUploads", "S3InvokeThumbs", "EventsAudit",
+                           "DeadLettersAudit", "DeadLettersNightly", "DeadLettersThumbs"}
     for logical, kind in wanted.items():
         assert created[logical]["ResourceType"] == kind
         assert created[logical]["ResourceStatus"] == "CREATE_COMPLETE"
@@ -97,6 +98,17 @@ def test_stream_on_the_models_table_feeds_the_function(deployed_events, aws):
     assert mappings[0]["FunctionArn"] == function_arn(aws, "audit")
 
 
+def test_every_function_that_could_lose_an_event_has_a_dead_letter_queue(deployed_events, aws):
+    sqs = aws("sqs")
+    for function in ("audit", "nightly", "thumbs", "orders"):
+        url = sqs.get_queue_url(QueueName=f"{STACK}-{function}-dlq")["QueueUrl"]
+        retention = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageRetentionPeriod"])["Attributes"]
+        assert retention == {"MessageRetentionPeriod": "1209600"}  # 14 days
+        if function != "orders":  # the sqs function's dead letters come from SQS itself, not its role
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            assert role_policy(aws, f"{STACK}-{function}")[("sqs:SendMessage",)] == [arn]
+
+
 def test_each_role_may_use_only_its_own_source(deployed_events, aws):
     account = f"{aws('sts').get_caller_identity()['Account']}"
     region = aws("sqs").meta.region_name
@@ -106,11 +118,12 @@ def test_each_role_may_use_only_its_own_source(deployed_events, aws):
         policy = role_policy(aws, f"{STACK}-{function}")
         assert policy.pop(logs) == [f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{STACK}-{function}:*"]
         sources[function] = [arn for arns in policy.values() for arn in arns]
+    dead = f"arn:aws:sqs:{region}:{account}:{STACK}-%s-dlq"  # where its failed events go: send only
     assert sources == {
         "orders": [f"arn:aws:sqs:{region}:{account}:{STACK}-orders"],  # never its dead letters
-        "audit": [f"arn:aws:dynamodb:{region}:{account}:table/{STACK}-accounts/stream/*"],
-        "thumbs": [f"arn:aws:s3:::{STACK}-thumbs-uploads/uploads/*"],
-        "nightly": [],
+        "audit": [f"arn:aws:dynamodb:{region}:{account}:table/{STACK}-accounts/stream/*", dead % "audit"],
+        "thumbs": [f"arn:aws:s3:::{STACK}-thumbs-uploads/uploads/*", dead % "thumbs"],
+        "nightly": [dead % "nightly"],
     }
 
 

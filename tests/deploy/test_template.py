@@ -101,6 +101,22 @@ def test_tables_are_retained_and_each_role_holds_only_its_own_tables_and_logs():
     assert template["Resources"]["FunctionOrders"]["Properties"]["Role"] == {"Fn::GetAtt": ["RoleOrders", "Arn"]}
 
 
+def test_tables_keep_point_in_time_recovery_unless_opted_out_and_protected_stages_cannot_drop_them():
+    import dataclasses
+
+    app = make_app(tables=("shop-prod-a", "shop-prod-b"), stage="prod")
+    app = dataclasses.replace(app, deploy={"protect": ["prod"]},
+                              table_options={"shop-prod-b": {"point_in_time_recovery": False}})
+    tables = {v["Properties"]["TableName"]: v["Properties"] for v in of_type(build(app), "AWS::DynamoDB::Table").values()}
+    assert tables["shop-prod-a"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert "PointInTimeRecoverySpecification" not in tables["shop-prod-b"]
+    assert tables["shop-prod-a"]["DeletionProtectionEnabled"] is tables["shop-prod-b"]["DeletionProtectionEnabled"] is True
+    dev = build(dataclasses.replace(make_app(tables=("shop-dev-a",)), deploy={"protect": ["prod"]}))
+    (table,) = of_type(dev, "AWS::DynamoDB::Table").values()
+    assert "DeletionProtectionEnabled" not in table["Properties"]
+    assert table["DeletionPolicy"] == "Retain"
+
+
 def test_tables_setting_adds_models_and_refuses_strangers():
     tables = ("shop-dev-accounts", "shop-dev-orders")
     config = {"functions": {"report": {"tables": ["orders", "shop-dev-accounts"]}}}
@@ -271,3 +287,20 @@ def test_unusable_app_names_and_function_settings_are_one_line_errors(app_root):
         inputs.read_app(app_root, {"name": "my_shop"}, "dev")
     with pytest.raises(Exit, match="function 'hello': memory must be a whole number"):
         inputs.read_app(app_root, {"name": "shop", "functions": {"hello": {"memory": "lots"}}}, "dev")
+
+
+def test_a_model_opts_out_of_point_in_time_recovery_and_deploy_protect_is_checked(app_root):
+    (app_root / "app" / "models" / "Log.py").write_text(
+        "from flywheel import Field, Model\n\n\nclass Log(Model):\n"
+        "    __metadata__ = {'_name': 'shop-logs', 'point_in_time_recovery': False}\n"
+        "    id = Field(type=str, hash_key=True)\n")
+    app = inputs.read_app(app_root, {"name": "shop", "deploy": {"protect": ["prod"]}}, "prod")
+    assert app.table_options == {"shop-prod-accounts-spicy": {"point_in_time_recovery": True},
+                                 "shop-logs": {"point_in_time_recovery": False}}
+    assert app.deploy["protect"] == ["prod"]
+    with pytest.raises(Exit, match="deploy.protect must be a list of stage names"):
+        inputs.read_app(app_root, {"name": "shop", "deploy": {"protect": "prod"}}, "prod")
+    (app_root / "app" / "models" / "Log.py").write_text(
+        (app_root / "app" / "models" / "Log.py").read_text().replace("False", "'no'"))
+    with pytest.raises(Exit, match=r"model Log: __metadata__\['point_in_time_recovery'\] must be True or False"):
+        inputs.read_app(app_root, {"name": "shop"}, "prod")

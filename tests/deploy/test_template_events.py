@@ -49,7 +49,8 @@ def resources(template: dict, kind: str) -> dict:
 def statements(template: dict, function: str) -> dict:
     """``function``'s own role: actions -> resources."""
     (policy,) = template["Resources"][logical_id("Role", function)]["Properties"]["Policies"]
-    return {tuple(s["Action"]): [r["Fn::Sub"] for r in s["Resource"]] for s in policy["PolicyDocument"]["Statement"]}
+    return {tuple(s["Action"]): [r.get("Fn::Sub", r) for r in s["Resource"]]
+            for s in policy["PolicyDocument"]["Statement"]}
 
 
 def test_sqs_queue_dead_letters_and_mapping(template):
@@ -112,8 +113,10 @@ def test_each_role_gets_its_own_sources_actions_only(template):
     region = "${AWS::Region}:${AWS::AccountId}"
 
     def own(function: str, actions: tuple, arns: list) -> None:
-        assert statements(template, function) == {
-            logs: [f"{base}:logs:{region}:log-group:/aws/lambda/shop-dev-{function}:*"], actions: arns}
+        found = statements(template, function)
+        dead = found.pop(("sqs:SendMessage",), None)  # its own dead-letter queue, where failed events go
+        assert dead == (None if function == "orders" else [{"Fn::GetAtt": [logical_id("DeadLetters", function), "Arn"]}])
+        assert found == {logs: [f"{base}:logs:{region}:log-group:/aws/lambda/shop-dev-{function}:*"], actions: arns}
 
     own("orders", ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                    "sqs:ReceiveMessage"), [f"{base}:sqs:{region}:shop-dev-orders"])
@@ -168,12 +171,12 @@ def test_fifo_queue_and_its_dead_letters_are_fifo(tmp_path):
 
 
 S3_OVERLAPS = [
-    ({"a": {}, "b": {}}, "functions 'a' and 'b' both get s3:ObjectCreated:* and s3:ObjectCreated:* events of bucket "
-                         "shop-dev-uploads for overlapping prefixes ('', '')"),
+    ({"a": {}, "b": {}}, ("functions 'a' and 'b' both get s3:ObjectCreated:* and s3:ObjectCreated:* events of bucket "
+                         "shop-dev-uploads for overlapping prefixes ('', '')")),
     ({"a": {"prefix": "photos/"}, "b": {"prefix": "photos/thumbs/"}}, "prefixes ('photos/', 'photos/thumbs/')"),
     ({"a": {"prefix": "x/"}, "b": {"events": ["s3:ObjectCreated:Put"]}}, "s3:ObjectCreated:* and s3:ObjectCreated:Put"),
-    ({"a": {"events": ["s3:ObjectCreated:*", "s3:ObjectCreated:Post"]}}, "function 'a' gets s3:ObjectCreated:* and "
-                                                                         "s3:ObjectCreated:Post events"),
+    ({"a": {"events": ["s3:ObjectCreated:*", "s3:ObjectCreated:Post"]}}, ("function 'a' gets s3:ObjectCreated:* and "
+                                                                         "s3:ObjectCreated:Post events")),
 ]
 
 
@@ -194,3 +197,52 @@ def test_separate_s3_notifications_pass(functions):
     (bucket,) = resources(build(make_app(config, tuple(functions))), "AWS::S3::Bucket").values()
     assert len(bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]) == \
         sum(len(v.get("events", ["x"])) for v in functions.values())
+
+
+def test_stream_failures_are_bounded_bisected_and_kept_for_14_days(template):
+    mapping = template["Resources"]["EventsAudit"]["Properties"]
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"],
+            mapping["MaximumRecordAgeInSeconds"]) == (3, True, 3600)
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLettersAudit", "Arn"]}}}
+    queue = template["Resources"]["DeadLettersAudit"]["Properties"]
+    assert queue == {"QueueName": "shop-dev-audit-dlq", "MessageRetentionPeriod": 1_209_600}
+
+
+def test_async_functions_get_an_invoke_config_with_an_on_failure_queue(template):
+    for function in ("nightly", "thumbs", "cleanup"):
+        config = template["Resources"][logical_id("AsyncConfig", function)]
+        assert config["Type"] == "AWS::Lambda::EventInvokeConfig"
+        assert config["Properties"] == {
+            "FunctionName": {"Ref": logical_id("Function", function)}, "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21600,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [logical_id("DeadLetters", function),
+                                                                               "Arn"]}}}}
+        assert template["Resources"][logical_id("DeadLetters", function)]["Properties"]["QueueName"] == \
+            f"shop-dev-{function}-dlq"
+    assert "AsyncConfigOrders" not in template["Resources"] and "AsyncConfigApi" not in template["Resources"]
+
+
+def test_failure_settings_are_overridable_and_checked():
+    config = {"functions": {"audit": {"type": "dynamodb_stream", "table": "Account", "retries": 0, "max_age": 600,
+                                      "bisect": False},
+                            "nightly": {"type": "schedule", "schedule": "rate(1 day)", "retries": 0, "max_age": 60}}}
+    template = build(make_app(config, ("audit", "nightly")))
+    mapping = template["Resources"]["EventsAudit"]["Properties"]
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"],
+            mapping["MaximumRecordAgeInSeconds"]) == (0, False, 600)
+    nightly = template["Resources"]["AsyncConfigNightly"]["Properties"]
+    assert (nightly["MaximumRetryAttempts"], nightly["MaximumEventAgeInSeconds"]) == (0, 60)
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"type": "schedule", "schedule": "rate(1 day)", "retries": 3}, "retries must be a whole number from 0 to 2"),
+    ({"type": "s3", "bucket": "b", "max_age": 30}, "max_age must be a whole number from 60 to 21600"),
+    ({"type": "dynamodb_stream", "table": "Account", "max_age": 604801}, "from 60 to 604800"),
+    ({"type": "dynamodb_stream", "table": "Account", "bisect": "yes"}, "bisect must be true or false"),
+    ({"type": "sqs", "retries": 1}, "retries applies to type dynamodb_stream or schedule or s3, not sqs"),
+])
+def test_failure_settings_aws_would_refuse(entry, message):
+    from tight.dev.routes import FunctionsConfigError
+
+    with pytest.raises(FunctionsConfigError, match=message):
+        function_settings({"functions": {"f": entry}}, ["f"])

@@ -40,6 +40,10 @@ TYPE_KEYS = {
     "prefix": ("s3",),
     "table": ("dynamodb_stream",),
     "batch_size": ("sqs", "dynamodb_stream"),
+    # where failed events go (deploy: tight_tasks/deploy/failures.py)
+    "retries": ("dynamodb_stream", "schedule", "s3"),
+    "max_age": ("dynamodb_stream", "schedule", "s3"),
+    "bisect": ("dynamodb_stream",),
     # who may call (tight.dev.auth)
     "auth": ("lambda_proxy",),
     "scopes": ("lambda_proxy",),
@@ -131,6 +135,7 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
                                    f"{', '.join(map(str, LOG_RETENTION_DAYS))} days, got {result['log_retention']!r}")
     if "batch_size" in result:
         _whole(name, "batch_size", result["batch_size"], 1, 10000)
+    _check_failures(name, result)
     for key in ("schedule", "bucket", "prefix", "table"):
         if key in result:
             _text(name, key, result[key])
@@ -168,6 +173,20 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         raise FunctionsConfigError(f"function {name!r}: type {kind} needs {missing[0]} "
                                    f"(e.g. {missing[0]}: {REQUIRED[kind][missing[0]]})")
     return result
+
+
+#: Ranges AWS takes for ``retries`` and ``max_age`` (seconds): stream event source mappings, async invocations.
+FAILURE_RANGES = {"dynamodb_stream": {"retries": (0, 10000), "max_age": (60, 604800)},
+                  "schedule": {"retries": (0, 2), "max_age": (60, 21600)}}
+FAILURE_RANGES["s3"] = FAILURE_RANGES["schedule"]
+
+
+def _check_failures(name: str, result: dict[str, Any]) -> None:
+    for key, (low, high) in FAILURE_RANGES.get(result["type"], {}).items():
+        if key in result:
+            _whole(name, key, result[key], low, high)
+    if "bisect" in result and not isinstance(result["bisect"], bool):
+        raise FunctionsConfigError(f"function {name!r}: bisect must be true or false, got {result['bisect']!r}")
 
 
 _RATE = re.compile(r"rate\(([1-9][0-9]{0,8}) (minutes?|hours?|days?)\)")

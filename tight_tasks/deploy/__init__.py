@@ -15,7 +15,7 @@ from ..config import app_root, fail, settings
 from ..console import ask
 
 #: The ``deploy:`` section of tight.yml.
-DEFAULTS = {"stage": "dev", "bucket": None, "region": None}
+DEFAULTS = {"stage": "dev", "bucket": None, "region": None, "protect": [], "throttle": None}
 
 STAGE_HELP = "Stage: letters, digits and '-' (default: deploy.stage in tight.yml, else dev)."
 REGION_HELP = "AWS region (default: AWS_REGION / the profile's region)."

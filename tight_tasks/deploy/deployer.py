@@ -26,10 +26,9 @@ CODE_PREFIX = "tight"
 
 def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[App, str]:
     """The app read for ``stage`` and its template as YAML text."""
-    from .inputs import read_app
-
     from ..console import warn
     from .functions import timeout_warnings
+    from .inputs import read_app
 
     app = read_app(root, settings, stage)
     try:

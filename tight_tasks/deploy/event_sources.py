@@ -13,9 +13,10 @@ its own resources only):
   notification per configured event and prefix, shared by every function naming
   that bucket, and the permission letting S3 invoke each; the role may read the
   objects under the prefix.
+* ``schedule`` and ``s3`` functions also get :func:`.failures.async_failures` (retries, an on-failure queue);
 * ``dynamodb_stream``: the stream of the model's table (:func:`.tables.stream_tables`
-  enables it) and an event source mapping reporting partial batch failures; the
-  role may read that table's stream only.
+  enables it) and an event source mapping reporting partial batch failures, with bounded retries and an
+  on-failure queue (:func:`.failures.stream_failures`); the role may read that table's stream only.
 """
 from __future__ import annotations
 
@@ -23,13 +24,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .failures import DEAD_LETTER_RETENTION, async_failures, stream_failures
 from .parts import PARTITION, App, Parts, TemplateError, function_name, logical_id
 from .tables import stream_table, table_id
 
 #: Deliveries of a message before SQS moves it to the dead-letter queue.
 MAX_RECEIVES = 5
-#: Seconds a dead letter is kept (SQS's maximum, 14 days).
-DEAD_LETTER_RETENTION = 1_209_600
 SQS_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
 STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                   "dynamodb:ListStreams"]
@@ -116,7 +116,7 @@ def schedule_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
         "Principal": "events.amazonaws.com",
         "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
     }}
-    return Parts({rule_id: rule, logical_id("RuleInvoke", name): permission})
+    return Parts({rule_id: rule, logical_id("RuleInvoke", name): permission}).add(async_failures(app, name, settings))
 
 
 # -- S3 --------------------------------------------------------------------------------
@@ -166,6 +166,7 @@ def s3_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     }}
     prefix = settings.get("prefix") or ""
     parts = Parts({permission_id: permission}).grant(name, S3_ACTIONS, [_sub(f"{PARTITION}:s3:::{bucket}/{prefix}*")])
+    parts.add(async_failures(app, name, settings))
     sharing = sorted(n for n, s in app.functions.items()
                      if s.get("type") == "s3" and bucket_name(app, str(s["bucket"])) == bucket)
     if sharing[0] == name:  # the first function naming the bucket declares it, with everyone's notifications
@@ -200,8 +201,10 @@ def dynamodb_stream_parts(app: App, name: str, settings: Mapping[str, Any]) -> P
         "FunctionResponseTypes": FAILURES,
         "Enabled": True,
     }}
+    failures, dead_letters = stream_failures(app, name, settings)
+    mapping["Properties"].update(failures)
     stream = _sub(f"{PARTITION}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table}/stream/*")
-    return Parts({logical_id("Events", name): mapping}).grant(name, STREAM_ACTIONS, [stream])
+    return Parts({logical_id("Events", name): mapping}).grant(name, STREAM_ACTIONS, [stream]).add(dead_letters)
 
 
 BUILDERS = {"sqs": sqs_parts, "schedule": schedule_parts, "s3": s3_parts, "dynamodb_stream": dynamodb_stream_parts}

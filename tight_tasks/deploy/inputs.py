@@ -93,11 +93,12 @@ def environment_of(values: Mapping[str, str]) -> Iterator[None]:
         sys.modules.update(cached)
 
 
-def stage_tables(root: Path, environment: Mapping[str, str],
-                 names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def stage_tables(root: Path, environment: Mapping[str, str], names: dict[str, str] | None = None,
+                 options: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """``table_spec`` of every model, imported with the stage's environment.
 
-    ``names``, when given, receives model name (class and file) -> table name.
+    ``names``, when given, receives model name (class and file) -> table name; ``options`` table name ->
+    the model's deploy-only ``__metadata__`` (``point_in_time_recovery``).
     """
     from tight.dev.models import (
         ModelError,
@@ -114,11 +115,34 @@ def stage_tables(root: Path, environment: Mapping[str, str],
             for model, spec in zip(models, specs):
                 if names is not None:
                     names[model.__name__] = names[Path(model_file(model)).stem] = spec["TableName"]
+                if options is not None:
+                    options[spec["TableName"]] = table_options(model)
             return specs
         except ModelImportError as exc:
             raise fail(f"Cannot import model {exc}.") from None
         except ModelError as exc:
             raise fail(f"{exc}.") from None
+
+
+def table_options(model: type) -> dict[str, Any]:
+    """The model's ``__metadata__`` keys only a deploy reads: ``point_in_time_recovery`` (default True)."""
+    from tight.dev.models import ModelError, model_file
+
+    recovery = getattr(model.meta_, "point_in_time_recovery", True)
+    if not isinstance(recovery, bool):
+        raise ModelError(f"{model_file(model)}: model {model.__name__}: __metadata__['point_in_time_recovery'] "
+                         f"must be True or False, got {recovery!r}")
+    return {"point_in_time_recovery": recovery}
+
+
+def deploy_section(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """tight.yml's ``deploy:`` with ``protect`` (stage names) checked."""
+    section = dict(settings.get("deploy") or {})
+    protect = section.get("protect") or []
+    if not isinstance(protect, list) or not all(isinstance(s, str) for s in protect):
+        raise fail(f"tight.yml: deploy.protect must be a list of stage names (e.g. [prod]), got {protect!r}.")
+    section["protect"] = protect
+    return section
 
 
 def functions_and_routes(root: Path, config: Mapping[str, Any]) -> tuple[dict[str, dict], list]:
@@ -151,12 +175,14 @@ def read_app(root: Path, settings: Mapping[str, Any], stage: str) -> App:
     config = {"functions": settings.get("functions"), "api": settings.get("api"), "auth": settings.get("auth")}
     functions, routes = functions_and_routes(root, config)
     api, rules, jwt = auth_settings(config, functions)
+    deploy = deploy_section(settings)
     model_tables: dict[str, str] = {}
-    tables = stage_tables(root, environment, model_tables)
+    options: dict[str, dict[str, Any]] = {}
+    tables = stage_tables(root, environment, model_tables, options)
     return App(name=name, stage=stage, runtime=target.runtime, architecture=ARCHITECTURES[target.arch],
                environment=environment, tables=tables, functions=functions, routes=routes,
                model_tables=model_tables, api=api, rules=rules, jwt=jwt,
-               function_models=imported_models(root, functions))
+               function_models=imported_models(root, functions), deploy=deploy, table_options=options)
 
 
 def imported_models(root: Path, functions: Mapping[str, Any]) -> dict[str, frozenset[str]]:

@@ -66,6 +66,10 @@ class App:
     jwt: Mapping[str, Any] | None = None
     #: Function name -> the models (class or file names) its code imports; ``*``: all (see :mod:`.imports`).
     function_models: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: tight.yml's ``deploy:`` section (``protect``, ``throttle``, ...).
+    deploy: Mapping[str, Any] = field(default_factory=dict)
+    #: Table name -> the model's deploy-only options (``point_in_time_recovery``).
+    table_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""The tables family of the template (pure): one ``AWS::DynamoDB::Table`` per model, retained.
+"""The tables family of the template (pure): one ``AWS::DynamoDB::Table`` per model, retained, with
+point-in-time recovery (a model opts out with ``__metadata__['point_in_time_recovery'] = False``) and, on
+the stages ``deploy.protect`` lists, deletion protection.
 
 A table followed by a ``dynamodb_stream`` function gets its stream turned on here
 (:func:`stream_tables`), so the table stays one resource in the root of the template.
@@ -30,10 +32,16 @@ def table_id(table: str, prefix: str = "") -> str:
     return logical_id("Table", f"/{table}", separator="-")
 
 
-def table_parts(spec: Mapping[str, Any], prefix: str = "") -> Parts:
-    """One ``AWS::DynamoDB::Table`` that no stack operation drops."""
+def table_parts(spec: Mapping[str, Any], prefix: str = "", recovery: bool = True, protect: bool = False) -> Parts:
+    """One ``AWS::DynamoDB::Table`` that no stack operation drops, with point-in-time recovery unless the
+    model opts out, and deletion protection when ``protect``."""
+    properties = dict(spec)
+    if recovery:
+        properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    if protect:
+        properties["DeletionProtectionEnabled"] = True
     resource = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-                "Properties": dict(spec)}
+                "Properties": properties}
     return Parts({table_id(spec["TableName"], prefix): resource})
 
 
@@ -68,5 +76,7 @@ def tables_family(app: App) -> Parts:
         if table in seen:
             raise TemplateError(f"two models use the table name {table}: give each model its own '_name'")
         seen.add(table)
-        parts.add(table_parts(spec, f"{app.name}-{app.stage}-"))
+        options = app.table_options.get(table) or {}
+        parts.add(table_parts(spec, f"{app.name}-{app.stage}-", recovery=options.get("point_in_time_recovery", True),
+                              protect=app.stage in (app.deploy.get("protect") or ())))
     return parts
