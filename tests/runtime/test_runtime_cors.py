@@ -50,10 +50,13 @@ def controller():
 
 
 def preflight(source="rest_v1", origin="https://app.example.com", headers="content-type, x-api-key"):
+    """A preflight from ``origin`` (None: without Origin) asking for ``headers`` (None: for no headers)."""
     event = load(source, "OPTIONS", body=None)
-    set_header(event, "Origin", origin)
+    if origin is not None:
+        set_header(event, "Origin", origin)
     set_header(event, "Access-Control-Request-Method", "POST")
-    set_header(event, "Access-Control-Request-Headers", headers)
+    if headers is not None:
+        set_header(event, "Access-Control-Request-Headers", headers)
     return event
 
 
@@ -172,3 +175,125 @@ def test_a_handler_can_remove_or_replace_the_cors_header():
     assert "Access-Control-Allow-Origin" not in removed
     replaced = lambda_proxy.dispatch("cors_override", load("rest_v1", "DELETE", body=None))["headers"]
     assert replaced["Access-Control-Allow-Origin"] == "https://mine.example"
+
+
+# -- every option, default and boundary of configure_cors -------------------------------------
+
+APP = "https://app.example.com"
+OTHER = "https://evil.example"
+EVERY_METHOD = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Max-Age": "600"}
+
+
+def cors_answer(controller: str, kind: str, origin: str | None) -> dict:
+    """The CORS headers (and Vary) of the answer to a ``kind`` request from ``origin`` (None: no Origin):
+    "preflight" asks for ``content-type, x-api-key`` ("browser": without the space), "bare" for no headers."""
+    if kind == "get":
+        event = load("rest_v1", "GET")
+        if origin is not None:
+            set_header(event, "Origin", origin)
+    else:
+        event = preflight(origin=origin, headers={"preflight": "content-type, x-api-key",
+                                                  "browser": "content-type,x-api-key"}.get(kind))
+    response = lambda_proxy.dispatch(controller, event)
+    assert response["statusCode"] == (204 if kind != "get" else 200)
+    return {k: v for k, v in response["headers"].items() if k.startswith("Access-Control-") or k == "Vary"}
+
+
+@pytest.mark.parametrize(("settings", "kind", "origin", "expected"), [
+    # A preflight that asks for no headers gets no Allow-Headers, unless the app lists its own.
+    ({}, "bare", APP, {"Access-Control-Allow-Origin": "*", **EVERY_METHOD}),
+    ({"headers": ["Content-Type", " X-Api-Key "]}, "bare", APP,
+     {"Access-Control-Allow-Origin": "*", **EVERY_METHOD, "Access-Control-Allow-Headers": "Content-Type, X-Api-Key"}),
+    ({}, "browser", APP, {"Access-Control-Allow-Origin": "*", **EVERY_METHOD,  # Chromium's spelling
+                          "Access-Control-Allow-Headers": "content-type, x-api-key"}),
+    ({"headers": ["Content-Type"]}, "preflight", APP,
+     {"Access-Control-Allow-Origin": "*", **EVERY_METHOD, "Access-Control-Allow-Headers": "Content-Type"}),
+    # The default: any origin, even none, and no Vary (the answer does not depend on the origin).
+    ({}, "get", None, {"Access-Control-Allow-Origin": "*"}),
+    ({}, "get", APP, {"Access-Control-Allow-Origin": "*"}),
+    # A restricted list without credentials: the origin echoed, never "*", always Vary: Origin.
+    ({"origins": [APP]}, "preflight", APP, {
+        "Access-Control-Allow-Origin": APP, **EVERY_METHOD,
+        "Access-Control-Allow-Headers": "content-type, x-api-key", "Vary": "Origin"}),
+    ({"origins": [APP]}, "bare", APP, {"Access-Control-Allow-Origin": APP, **EVERY_METHOD, "Vary": "Origin"}),
+    ({"origins": [APP]}, "get", APP, {"Access-Control-Allow-Origin": APP, "Vary": "Origin"}),
+    ({"origins": [APP]}, "get", OTHER, {"Vary": "Origin"}),
+    ({"origins": [APP]}, "get", None, {"Vary": "Origin"}),
+    ({"origins": [APP]}, "preflight", OTHER, {"Vary": "Origin"}),  # refused, and cacheable only per origin
+    ({"origins": [APP, OTHER]}, "get", OTHER, {"Access-Control-Allow-Origin": OTHER, "Vary": "Origin"}),
+    # Credentials: Allow-Credentials on preflights and on the actual responses to allowed origins.
+    ({"origins": [APP], "credentials": True}, "get", APP, {
+        "Access-Control-Allow-Origin": APP, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}),
+    ({"origins": [APP], "credentials": True}, "get", OTHER, {"Vary": "Origin"}),
+    ({"origins": [APP], "credentials": True}, "bare", APP, {
+        "Access-Control-Allow-Origin": APP, **EVERY_METHOD, "Access-Control-Allow-Credentials": "true",
+        "Vary": "Origin"}),
+    # methods= replaces the controller's methods; OPTIONS is added once.
+    ({"methods": ["get", "Put"]}, "bare", APP, {
+        "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, PUT, OPTIONS",
+        "Access-Control-Max-Age": "600"}),
+    ({"methods": ["OPTIONS", "delete"]}, "bare", APP, {
+        "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "OPTIONS, DELETE",
+        "Access-Control-Max-Age": "600"}),
+    ({"methods": []}, "bare", APP, {
+        "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "OPTIONS", "Access-Control-Max-Age": "600"}),
+    # max_age: None sends none, 0 is a value, a float is whole seconds.
+    ({"max_age": None}, "bare", APP, {"Access-Control-Allow-Origin": "*",
+                                      "Access-Control-Allow-Methods": "GET, POST, OPTIONS"}),
+    ({"max_age": 0}, "bare", APP, {**EVERY_METHOD, "Access-Control-Allow-Origin": "*", "Access-Control-Max-Age": "0"}),
+    ({"max_age": 86400.9}, "bare", APP, {**EVERY_METHOD, "Access-Control-Allow-Origin": "*",
+                                         "Access-Control-Max-Age": "86400"}),
+    # origins as one string is one origin, not its characters.
+    ({"origins": APP}, "get", APP, {"Access-Control-Allow-Origin": APP, "Vary": "Origin"}),
+    ({"origins": APP}, "get", "h", {"Vary": "Origin"}),
+    # A configured origin's trailing / (and spaces) do not matter: browsers send none.
+    ({"origins": [f" {APP}/ "]}, "get", APP, {"Access-Control-Allow-Origin": APP, "Vary": "Origin"}),
+    ({"origins": [f"{APP}/"]}, "preflight", APP, {
+        "Access-Control-Allow-Origin": APP, **EVERY_METHOD,
+        "Access-Control-Allow-Headers": "content-type, x-api-key", "Vary": "Origin"}),
+    ({"origins": [APP]}, "get", f"{APP}/", {"Access-Control-Allow-Origin": f"{APP}/", "Vary": "Origin"}),
+    # "*" with credentials: browsers refuse "*" with credentials, so the origin is echoed, with Vary.
+    ({"origins": "*", "credentials": True}, "get", APP, {
+        "Access-Control-Allow-Origin": APP, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}),
+    ({"origins": "*", "credentials": True}, "get", None, {"Vary": "Origin"}),
+    ({"origins": "*", "credentials": True}, "bare", OTHER, {
+        "Access-Control-Allow-Origin": OTHER, **EVERY_METHOD, "Access-Control-Allow-Credentials": "true",
+        "Vary": "Origin"}),
+    ({"origins": "*", "credentials": True}, "bare", None, {"Vary": "Origin"}),
+    # "*" with expose_headers: still "*" (no Vary), and the exposed headers listed.
+    ({"origins": "*", "expose_headers": ["X-Total", "X-Page"]}, "get", APP, {
+        "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "X-Total, X-Page"}),
+    ({"origins": "*", "expose_headers": ["X-Total"]}, "get", None, {
+        "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "X-Total"}),
+    ({"origins": [APP], "expose_headers": "X-Total"}, "get", OTHER, {"Vary": "Origin"}),
+])
+def test_cors_options(controller, settings, kind, origin, expected):
+    cors.configure(**settings)
+    assert cors_answer(controller, kind, origin) == expected
+
+
+def test_configure_reads_its_arguments_into_settings():
+    policy = cors.configure(origins=(f"{APP}/", " null "), headers="X-One", methods=("get",), max_age=5,
+                            credentials=1, expose_headers=[" X-Total "])
+    assert policy is cors.settings()
+    assert (policy.origins, policy.headers, policy.methods, policy.expose_headers, policy.max_age,
+            policy.credentials) == ((APP, "null"), ("X-One",), ("GET",), ("X-Total",), 5, True)
+    assert repr(policy) == ("CorsSettings(origins=('https://app.example.com', 'null'), headers=('X-One',), "
+                            "methods=('GET',), expose_headers=('X-Total',), max_age=5, credentials=True)")
+    assert (cors.configure(origins=()).origins, cors.configure(origins=[]).allowed_origin(APP)) == ((), None)
+    assert cors.configure(None) is None and cors.settings() is None
+    off = cors.preflight({"origin": APP, "access-control-request-method": "GET"}, ["GET"])
+    assert (off.status, off.headers) == (204, {})
+    assert repr(cors.CorsSettings()) == ("CorsSettings(origins=('*',), headers=None, methods=None, "
+                                        "expose_headers=(), max_age=600, credentials=False)")
+
+
+def test_an_options_request_that_is_not_a_preflight_reaches_the_method_table(controller):
+    event = load("rest_v1", "OPTIONS", body=None)
+    set_header(event, "Origin", APP)  # no Access-Control-Request-Method: not a preflight
+    response = lambda_proxy.dispatch(controller, event)
+    assert response["statusCode"] == 405
+    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+    assert cors.is_preflight("OPTIONS", {"access-control-request-method": "GET"})
+    assert not cors.is_preflight("GET", {"access-control-request-method": "GET"})
+    assert not cors.is_preflight("OPTIONS", {"origin": APP})

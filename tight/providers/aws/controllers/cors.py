@@ -38,13 +38,13 @@ class CorsSettings:
 
     def __repr__(self) -> str:
         return (f"CorsSettings(origins={self.origins!r}, headers={self.headers!r}, methods={self.methods!r}, "
-                f"max_age={self.max_age!r}, credentials={self.credentials!r})")
+                f"expose_headers={self.expose_headers!r}, max_age={self.max_age!r}, credentials={self.credentials!r})")
 
     def allowed_origin(self, origin: str | None) -> str | None:
         """The Access-Control-Allow-Origin value for a request from ``origin`` (None: not allowed)."""
         if ANY in self.origins:
             return origin if (self.credentials and origin) else (None if self.credentials else ANY)
-        if origin and origin.rstrip("/") in self.origins:
+        if origin and origin.removesuffix("/") in self.origins:
             return origin
         return None
 
@@ -57,7 +57,12 @@ def _tuple(values: Iterable[str] | str | None) -> tuple[str, ...] | None:
         return None
     if isinstance(values, str):
         values = [values]
-    return tuple(str(v).strip().rstrip("/") if "://" in str(v) else str(v).strip() for v in values)
+    return tuple(str(v).strip() for v in values)
+
+
+def _origins(values: Iterable[str] | str) -> tuple[str, ...]:
+    """Configured origins as browsers send them: ``https://app.example.com/`` is ``https://app.example.com``."""
+    return tuple(origin.removesuffix("/") for origin in _tuple(values) or ())
 
 
 def configure(origins: Iterable[str] | str | None = (ANY,), headers: Iterable[str] | None = None,
@@ -68,7 +73,7 @@ def configure(origins: Iterable[str] | str | None = (ANY,), headers: Iterable[st
     if origins is None:
         _settings = None
         return None
-    _settings = CorsSettings(origins=_tuple(origins) or (), headers=_tuple(headers),
+    _settings = CorsSettings(origins=_origins(origins), headers=_tuple(headers),
                              methods=tuple(m.upper() for m in methods) if methods is not None else None,
                              expose_headers=_tuple(expose_headers) or (), max_age=max_age,
                              credentials=bool(credentials))
@@ -87,9 +92,10 @@ def preflight(headers, methods: Iterable[str]) -> Response:
     """The 204 answer to a preflight for a controller that has ``methods``."""
     response = Response(204)
     policy = _settings
-    origin = headers.get("origin")
-    allowed = policy.allowed_origin(origin) if policy else None
-    if policy is None or allowed is None:
+    if policy is None:  # CORS off
+        return response
+    allowed = policy.allowed_origin(headers.get("origin"))
+    if allowed is None:
         return response
     listed = list(policy.methods if policy.methods is not None else methods)
     if "OPTIONS" not in listed:
