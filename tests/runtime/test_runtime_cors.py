@@ -186,14 +186,14 @@ EVERY_METHOD = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Co
 
 def cors_answer(controller: str, kind: str, origin: str | None) -> dict:
     """The CORS headers (and Vary) of the answer to a ``kind`` request from ``origin`` (None: no Origin):
-    "preflight" asks for ``content-type, x-api-key`` ("browser": without the space), "bare" for no headers."""
+    "preflight" asks for ``content-type, x-api-key`` ("commas": without the space), "bare" for no headers."""
     if kind == "get":
         event = load("rest_v1", "GET")
         if origin is not None:
             set_header(event, "Origin", origin)
     else:
         event = preflight(origin=origin, headers={"preflight": "content-type, x-api-key",
-                                                  "browser": "content-type,x-api-key"}.get(kind))
+                                                  "commas": "content-type,x-api-key"}.get(kind))
     response = lambda_proxy.dispatch(controller, event)
     assert response["statusCode"] == (204 if kind != "get" else 200)
     return {k: v for k, v in response["headers"].items() if k.startswith("Access-Control-") or k == "Vary"}
@@ -204,7 +204,7 @@ def cors_answer(controller: str, kind: str, origin: str | None) -> dict:
     ({}, "bare", APP, {"Access-Control-Allow-Origin": "*", **EVERY_METHOD}),
     ({"headers": ["Content-Type", " X-Api-Key "]}, "bare", APP,
      {"Access-Control-Allow-Origin": "*", **EVERY_METHOD, "Access-Control-Allow-Headers": "Content-Type, X-Api-Key"}),
-    ({}, "browser", APP, {"Access-Control-Allow-Origin": "*", **EVERY_METHOD,  # Chromium's spelling
+    ({}, "commas", APP, {"Access-Control-Allow-Origin": "*", **EVERY_METHOD,  # Chromium's spelling
                           "Access-Control-Allow-Headers": "content-type, x-api-key"}),
     ({"headers": ["Content-Type"]}, "preflight", APP,
      {"Access-Control-Allow-Origin": "*", **EVERY_METHOD, "Access-Control-Allow-Headers": "Content-Type"}),
