@@ -91,6 +91,76 @@ def test_sqs_hostile_events_are_refused_without_calling_the_handler(event):
     assert calls == []
 
 
+def test_sqs_handler_taking_event_gets_the_whole_batch_and_kwargs_get_all_four():
+    named, everything = [], []
+    as_handler_of("orders_e", sqs_event.message, lambda event, record: named.append((event, record)))
+    event = load_event("sqs")
+    assert sqs_event.dispatch("orders_e", event, "ctx") == {"batchItemFailures": []}
+    assert [record for _, record in named] == event["Records"]
+    assert all(whole is event for whole, _ in named)
+
+    as_handler_of("orders_k", sqs_event.message, lambda **kwargs: everything.append(kwargs))
+    sqs_event.dispatch("orders_k", event, "ctx")
+    assert everything[0] == {"body": {"order_id": 1042, "items": ["tea", "scone"]}, "record": event["Records"][0],
+                             "context": "ctx", "event": event}
+    assert len(everything) == 3
+
+
+@pytest.mark.parametrize("event", ["sqs", "api_gateway_rest"])
+def test_sqs_dispatch_for_a_function_without_a_handler_raises_before_reading_the_event(event, caplog):
+    registry.forget("nobody_q")
+    with caplog.at_level(logging.ERROR, logger="tight.events"), pytest.raises(records.NoHandler) as raised:
+        sqs_event.dispatch("nobody_q", load_event(event))
+    assert str(raised.value) == "function 'nobody_q' has no sqs handler registered; the invocation fails"
+    assert [r.getMessage() for r in caplog.records] == [str(raised.value)]
+    assert sqs_event.handler_of("nobody_q") is None
+
+
+@pytest.mark.parametrize(("record", "body", "fifo", "identifier"), [
+    ({"body": '{"a": [1, 2]}', "messageId": "m1"}, {"a": [1, 2]}, False, "m1"),
+    ({"body": "42"}, 42, False, None),
+    ({"body": '"quoted"'}, "quoted", False, None),
+    ({"body": "not JSON {"}, "not JSON {", False, None),
+    ({"body": "[" * 100_000 + "]" * 100_000}, "[" * 100_000 + "]" * 100_000, False, None),  # deeper than Python
+    ({"body": ""}, "", False, None),
+    ({}, None, False, None),
+    ({"body": None, "attributes": {"MessageGroupId": "g1"}}, None, True, None),
+    ({"body": "x", "attributes": {"SequenceNumber": "1"}}, "x", False, None),
+    ({"body": "x", "attributes": "MessageGroupId"}, "x", False, None),  # not a mapping
+])
+def test_sqs_record_readers(record, body, fifo, identifier):
+    from tight.providers.aws.events import sqs
+
+    assert sqs.message_body(record) == body
+    assert sqs.is_fifo(record) is fifo
+    assert sqs.message_id(record) == identifier
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    ({"Records": [{"eventSource": "aws:sqs"}]}, True),
+    ({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:sqs"}]}, True),
+    ({"Records": [{"eventSource": "aws:sqs"}, "junk"]}, False),
+    ({"Records": [{"EventSource": "aws:sqs"}]}, True),
+    ({"Records": [{"eventSource": "aws:sns"}]}, False),
+    ({"Records": []}, False),
+    ({"Records": ({"eventSource": "aws:sqs"},)}, False),
+    ({}, False),
+    (None, False),
+])
+def test_an_sqs_event_is_only_sqs_records(event, expected):
+    from tight.providers.aws.events import sqs
+
+    assert sqs.is_sqs_event(event) is expected
+
+
+def test_sqs_messages_are_the_mapping_records():
+    from tight.providers.aws.events import sqs
+
+    assert sqs.messages({"Records": [{"messageId": "a"}, "junk", 3, {"messageId": "b"}]}) == [
+        {"messageId": "a"}, {"messageId": "b"}]
+    assert sqs.messages({"Records": "x"}) == sqs.messages(None) == sqs.messages([{"messageId": "a"}]) == []
+
+
 # -- S3 -------------------------------------------------------------------------------
 
 def test_s3_key_is_url_decoded_and_size_and_event_name_passed():

@@ -42,8 +42,3 @@ def is_fifo(record: Mapping[str, Any]) -> bool:
     attributes = record.get("attributes")
     return isinstance(attributes, Mapping) and "MessageGroupId" in attributes
 
-
-def queue_name(record: Mapping[str, Any]) -> str | None:
-    """The queue's name, the last part of ``eventSourceARN``."""
-    arn = record.get("eventSourceARN")
-    return arn.rsplit(":", 1)[-1] if isinstance(arn, str) else None
