@@ -1,0 +1,131 @@
+"""tight.dev.routes: each functions: setting at its limits, and its neighbour just outside (exact messages)."""
+from __future__ import annotations
+
+import pytest
+
+from tight.dev.routes import DEFAULTS, FunctionsConfigError, check_schedule, function_settings, paths
+
+PREFIX = "p" * 1024
+ACCENTED = "é" * 512  # 1,024 bytes in UTF-8, 512 characters
+
+
+def settings(entry: dict) -> dict:
+    return function_settings({"functions": {"f": entry}}, ["f"])["f"]
+
+
+@pytest.mark.parametrize(("entry", "key", "expected"), [
+    ({"memory": 128}, "memory", 128),
+    ({"memory": 10240}, "memory", 10240),
+    ({"timeout": 1}, "timeout", 1),
+    ({"timeout": 900}, "timeout", 900),
+    ({"log_retention": 1}, "log_retention", 1),
+    ({"log_retention": 3653}, "log_retention", 3653),
+    ({"type": "sqs", "batch_size": 1}, "batch_size", 1),
+    ({"type": "sqs", "batch_size": 10}, "batch_size", 10),
+    ({"type": "sqs", "batch_size": 10000}, "batch_size", 10000),
+    ({"type": "dynamodb_stream", "table": "Account", "batch_size": 10000}, "batch_size", 10000),
+    ({"type": "s3", "bucket": "up", "prefix": PREFIX}, "prefix", PREFIX),
+    ({"type": "s3", "bucket": "up", "prefix": ACCENTED}, "prefix", ACCENTED),
+    ({"type": "s3", "bucket": "up", "events": "s3:ObjectRemoved:*"}, "events", ["s3:ObjectRemoved:*"]),
+    ({"type": "s3", "bucket": "up", "events": ["s3:ObjectAcl:Put", "s3:ObjectCreated:*"]}, "events",
+     ["s3:ObjectAcl:Put", "s3:ObjectCreated:*"]),
+    ({"type": "schedule", "schedule": "rate(1 minute)"}, "schedule", "rate(1 minute)"),
+    ({"type": "schedule", "schedule": "rate(999999999 days)"}, "schedule", "rate(999999999 days)"),
+    ({"type": "schedule", "schedule": "cron(0 3 ? * MON-FRI *)"}, "schedule", "cron(0 3 ? * MON-FRI *)"),
+    ({"path": "/a/.b/c."}, "path", ["/a/.b/c."]),  # dots inside a segment are text
+    ({"path": ["/", "/{id}"]}, "path", ["/", "/{id}"]),
+    ({"type": "sqs", "fifo": True}, "fifo", True),
+    ({"memory": None}, "memory", 256),  # null is the default
+])
+def test_values_at_the_limits_are_accepted(entry, key, expected):
+    assert settings(entry)[key] == expected
+
+
+def test_an_s3_function_without_events_or_prefix_stores_neither():
+    got = settings({"type": "s3", "bucket": "up"})
+    assert got == {**DEFAULTS, "type": "s3", "bucket": "up"}
+
+
+WHOLE = "function 'f': {key} must be a whole number from {low} to {high}, got {value!r}"
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"memory": 127}, WHOLE.format(key="memory", low=128, high=10240, value=127)),
+    ({"memory": 10241}, WHOLE.format(key="memory", low=128, high=10240, value=10241)),
+    ({"memory": 512.0}, WHOLE.format(key="memory", low=128, high=10240, value=512.0)),
+    ({"timeout": 0}, WHOLE.format(key="timeout", low=1, high=900, value=0)),
+    ({"timeout": 901}, WHOLE.format(key="timeout", low=1, high=900, value=901)),
+    ({"timeout": False}, WHOLE.format(key="timeout", low=1, high=900, value=False)),
+    ({"type": "sqs", "batch_size": 0}, WHOLE.format(key="batch_size", low=1, high=10000, value=0)),
+    ({"type": "sqs", "batch_size": 10001}, WHOLE.format(key="batch_size", low=1, high=10000, value=10001)),
+    ({"type": "sqs", "batch_size": "10"}, WHOLE.format(key="batch_size", low=1, high=10000, value="10")),
+    ({"log_retention": True}, "function 'f': log_retention must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+                              "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days, got True"),
+    ({"type": "s3", "bucket": "up", "prefix": PREFIX + "p"},
+     "function 'f': prefix is longer than an S3 key (1,024 bytes)"),
+    ({"type": "s3", "bucket": "up", "prefix": ACCENTED + "p"},
+     "function 'f': prefix is longer than an S3 key (1,024 bytes)"),
+    ({"type": "s3", "bucket": "up", "prefix": 5}, "function 'f': prefix must be a non-empty string, got 5"),
+    ({"type": "s3", "bucket": "up", "prefix": "  "}, "function 'f': prefix must be a non-empty string, got '  '"),
+    ({"type": "s3", "bucket": 7}, "function 'f': bucket must be a non-empty string, got 7"),
+    ({"type": "dynamodb_stream", "table": ["Account"]},
+     "function 'f': table must be a non-empty string, got ['Account']"),
+    ({"type": "schedule", "schedule": 5}, "function 'f': schedule must be a non-empty string, got 5"),
+    ({"type": "schedule", "schedule": {"rate": "1 day"}},
+     "function 'f': schedule must be a non-empty string, got {'rate': '1 day'}"),
+    ({"type": "s3", "bucket": "up", "events": 5}, "function 'f': events must be a string or a list of strings"),
+    ({"type": "s3", "bucket": "up", "events": []}, "function 'f': events must be a string or a list of strings"),
+    ({"type": "s3", "bucket": "up", "events": [""]}, "function 'f': events must be a non-empty string, got ''"),
+    ({"type": "s3", "bucket": "up", "events": ["s3:ObjectCreated:*", "s3:ObjectCreated"]},
+     "function 'f': events 's3:ObjectCreated' is not an S3 event type (e.g. s3:ObjectCreated:*, s3:ObjectRemoved:Delete)"),
+    ({"type": "s3"}, "function 'f': type s3 needs bucket (e.g. bucket: uploads)"),
+    ({"type": "schedule"}, "function 'f': type schedule needs schedule (e.g. schedule: rate(5 minutes))"),
+    ({"type": "dynamodb_stream"}, "function 'f': type dynamodb_stream needs table (e.g. table: MyModel)"),
+    ({"path": "/a/./b"}, "function 'f': path '/a/./b' has an empty, '.' or '..' segment"),
+    ({"path": "/a/.."}, "function 'f': path '/a/..' has an empty, '.' or '..' segment"),
+    ({"path": ["/a", "/a/./b"]}, "function 'f': path '/a/./b' has an empty, '.' or '..' segment"),
+    ({"path": "/a/{x+}/{y}"}, "function 'f': path '/a/{x+}/{y}' has {x+} before its end: a greedy {name+} "
+                              "must be the last segment"),
+    ({"path": "/{id}/{id}"}, "function 'f': path '/{id}/{id}' uses {id} twice"),
+    ({"path": 5}, "function 'f': path must be a string or a non-empty list of strings"),
+    ({"batch_size": 5}, "function 'f': batch_size applies to type sqs or dynamodb_stream, not lambda_proxy"),
+    ({"type": "schedule", "schedule": "rate(1 day)", "path": "/x"},
+     "function 'f': path applies to type lambda_proxy, not schedule"),
+    ({"type": "queue"}, "function 'f': type 'queue' is not one of lambda_proxy, sqs, schedule, s3, "
+                        "dynamodb_stream, authorizer"),
+    ({"type": "sqs", "fifo": "yes"}, "function 'f': fifo must be true or false, got 'yes'"),
+    ({"tables": "Account"}, "function 'f': tables must be a list of model names, got 'Account'"),
+    ({"tables": ["Account", " "]}, "function 'f': tables must be a list of model names, got ['Account', ' ']"),
+    ({"memry": 1, "tmeout": 2}, "function 'f': unknown keys memry, tmeout (known: type, memory, timeout, "
+                                "log_retention, uses, tables, path, schedule, bucket, events, prefix, table, "
+                                "batch_size, auth, scopes, url, ttl, header, fifo)"),
+])
+def test_values_just_outside_the_limits_are_one_line_errors(entry, message):
+    with pytest.raises(FunctionsConfigError) as raised:
+        settings(entry)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("expression", "why"), [
+    ("rate(0 minutes)", "is not rate(N minutes|hours|days) with N a whole number from 1"),
+    ("rate(1000000000 days)", "is not rate(N minutes|hours|days) with N a whole number from 1"),
+    ("rate(1 minutes)", "needs a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(5 hours))"),
+    ("rate(2 hour)", "needs a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(5 hours))"),
+    ("every day", "must be rate(...) or cron(...)"),
+    ("cron(0 3 * * ?)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
+    ("cron(0 3 * * ? * *)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
+    ("cron(0 3 * * ? %)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
+    ("cron(0 3 * * * *)", "needs ? in exactly one of day-of-month and day-of-week (e.g. cron(0 3 * * ? *))"),
+    ("cron(0 3 ? * ? *)", "needs ? in exactly one of day-of-month and day-of-week (e.g. cron(0 3 * * ? *))"),
+])
+def test_schedules_just_outside_what_eventbridge_takes(expression, why):
+    with pytest.raises(FunctionsConfigError) as raised:
+        check_schedule("f", expression)
+    assert str(raised.value) == f"function 'f': schedule {expression!r} {why}"
+
+
+def test_a_path_list_keeps_its_order_and_a_string_is_one_path():
+    assert paths("f", ["/b", "/a"]) == ["/b", "/a"]
+    assert paths("f", "/a") == ["/a"]
+    with pytest.raises(FunctionsConfigError, match=r"^function 'f': path must be a string or a non-empty list"):
+        paths("f", [])
