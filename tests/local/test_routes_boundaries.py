@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from tight.dev.routes import DEFAULTS, FunctionsConfigError, check_schedule, function_settings, paths
+from tight.dev.routes import (
+    DEFAULTS,
+    FunctionsConfigError,
+    check_schedule,
+    function_settings,
+    paths,
+)
 
 PREFIX = "p" * 1024
 ACCENTED = "é" * 512  # 1,024 bytes in UTF-8, 512 characters
