@@ -65,8 +65,8 @@ WHOLE = "function 'f': {key} must be a whole number from {low} to {high}, got {v
     ({"type": "sqs", "batch_size": 0}, WHOLE.format(key="batch_size", low=1, high=10000, value=0)),
     ({"type": "sqs", "batch_size": 10001}, WHOLE.format(key="batch_size", low=1, high=10000, value=10001)),
     ({"type": "sqs", "batch_size": "10"}, WHOLE.format(key="batch_size", low=1, high=10000, value="10")),
-    ({"log_retention": True}, "function 'f': log_retention must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
-                              "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days, got True"),
+    ({"log_retention": True}, ("function 'f': log_retention must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+                               "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days, got True")),
     ({"type": "s3", "bucket": "up", "prefix": PREFIX + "p"},
      "function 'f': prefix is longer than an S3 key (1,024 bytes)"),
     ({"type": "s3", "bucket": "up", "prefix": ACCENTED + "p"},
@@ -90,21 +90,21 @@ WHOLE = "function 'f': {key} must be a whole number from {low} to {high}, got {v
     ({"path": "/a/./b"}, "function 'f': path '/a/./b' has an empty, '.' or '..' segment"),
     ({"path": "/a/.."}, "function 'f': path '/a/..' has an empty, '.' or '..' segment"),
     ({"path": ["/a", "/a/./b"]}, "function 'f': path '/a/./b' has an empty, '.' or '..' segment"),
-    ({"path": "/a/{x+}/{y}"}, "function 'f': path '/a/{x+}/{y}' has {x+} before its end: a greedy {name+} "
-                              "must be the last segment"),
+    ({"path": "/a/{x+}/{y}"}, ("function 'f': path '/a/{x+}/{y}' has {x+} before its end: a greedy {name+} "
+                               "must be the last segment")),
     ({"path": "/{id}/{id}"}, "function 'f': path '/{id}/{id}' uses {id} twice"),
     ({"path": 5}, "function 'f': path must be a string or a non-empty list of strings"),
     ({"batch_size": 5}, "function 'f': batch_size applies to type sqs or dynamodb_stream, not lambda_proxy"),
     ({"type": "schedule", "schedule": "rate(1 day)", "path": "/x"},
      "function 'f': path applies to type lambda_proxy, not schedule"),
-    ({"type": "queue"}, "function 'f': type 'queue' is not one of lambda_proxy, sqs, schedule, s3, "
-                        "dynamodb_stream, authorizer"),
+    ({"type": "queue"}, ("function 'f': type 'queue' is not one of lambda_proxy, sqs, schedule, s3, "
+                         "dynamodb_stream, authorizer")),
     ({"type": "sqs", "fifo": "yes"}, "function 'f': fifo must be true or false, got 'yes'"),
     ({"tables": "Account"}, "function 'f': tables must be a list of model names, got 'Account'"),
     ({"tables": ["Account", " "]}, "function 'f': tables must be a list of model names, got ['Account', ' ']"),
-    ({"memry": 1, "tmeout": 2}, "function 'f': unknown keys memry, tmeout (known: type, memory, timeout, "
-                                "log_retention, uses, tables, path, schedule, bucket, events, prefix, table, "
-                                "batch_size, auth, scopes, url, ttl, header, fifo)"),
+    ({"memry": 1, "tmeout": 2}, ("function 'f': unknown keys memry, tmeout (known: type, memory, timeout, "
+                                 "log_retention, uses, tables, path, schedule, bucket, events, prefix, table, "
+                                 "batch_size, auth, scopes, url, ttl, header, fifo)")),
 ])
 def test_values_just_outside_the_limits_are_one_line_errors(entry, message):
     with pytest.raises(FunctionsConfigError) as raised:
