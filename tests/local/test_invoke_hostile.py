@@ -107,3 +107,15 @@ def test_event_from_stdin_when_descriptor_0_is_closed(app_dir):
                             cwd=app_dir, capture_output=True, timeout=120, check=False, env=clean_env(),
                             preexec_fn=lambda: os.close(0))  # an AttributeError traceback before
     refused(result, "--event stdin: cannot read it (stdin is closed: pipe the event in, e.g. --event - < event.json)")
+
+
+def test_an_event_the_function_does_not_handle_fails_without_a_traceback(app_dir, tmp_path):
+    path = tmp_path / "sqs.json"
+    path.write_text(json.dumps({"Records": [{"messageId": "m1", "receiptHandle": "r", "body": "{}",
+                                             "attributes": {}, "messageAttributes": {}, "md5OfBody": "x",
+                                             "eventSource": "aws:sqs", "awsRegion": "eu-west-1",
+                                             "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q"}]}))
+    result = invoke(app_dir, "--event", str(path))
+    err = result.stderr.decode()
+    assert result.returncode == 1 and result.stdout == b""
+    assert "function 'echo' handles HTTP requests, but got an SQS event" in err and "Traceback" not in err

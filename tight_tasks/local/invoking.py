@@ -141,7 +141,8 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - the function crashed or called sys.exit
-            traceback.print_exc()
+            if not getattr(exc, "one_line", False):  # WrongEventType...: the runtime logged why, in one line
+                traceback.print_exc()
             _database_error(database)
             raise fail(f"{function} raised {type(exc).__name__}: {exc}") from None
         _database_error(database)
