@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -350,6 +351,60 @@ def test_declining_the_change_set_deploys_nothing(app_copy, aws, in_moto, monkey
     assert "shop-nope-accounts" not in aws("dynamodb").list_tables()["TableNames"]
     stacks = aws("cloudformation").list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-nope"} <= {"DELETE_COMPLETE"}
+
+
+JSON_LOGS = [  # Lambda's JSON log format: platform records, logging records (tight's extra fields), a print()
+    {"time": "2026-11-26T10:00:00.000Z", "type": "platform.start",
+     "record": {"requestId": "7f1c-a", "version": "$LATEST"}},
+    {"timestamp": "2026-11-26T10:00:00.010Z", "level": "INFO", "message": "listing users", "logger": "root",
+     "requestId": "7f1c-a"},
+    {"timestamp": "2026-11-26T10:00:00.020Z", "level": "ERROR", "message": "Unhandled error in controller 'users'",
+     "logger": "tight.lambda_proxy", "requestId": "7f1c-a", "controller": "users", "errorType": "KeyError",
+     "errorMessage": "'id'", "stackTrace": ['  File "/var/task/app/functions/users/handler.py", line 9, in get\n',
+                                            "    return users[kwargs['id']]\n"]},
+    "plain print() output",
+    {"time": "2026-11-26T10:00:00.030Z", "type": "platform.report",
+     "record": {"requestId": "7f1c-a", "metrics": {"durationMs": 21.5, "billedDurationMs": 22, "memorySizeMB": 128,
+                                                   "maxMemoryUsedMB": 61, "initDurationMs": 240.1},
+                "status": "success"}},
+    {"timestamp": "2026-11-26T10:00:01.000Z", "level": "WARNING", "message": "slow", "logger": "root",
+     "requestId": "9e2d-b"},
+]
+
+
+def test_logs_print_json_records_readably_and_filter_them(deployed, deploy_app, aws, tight_aws):
+    logs = aws("logs")
+    group, stream = "/aws/lambda/shop-test-hello", "2026/11/26/[$LATEST]json"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000) - 30 * 60 * 1000  # outside the other logs tests' windows
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now + i, "message": r if isinstance(r, str) else json.dumps(r)} for i, r in enumerate(JSON_LOGS)])
+
+    def shown(*args):
+        result = tight_aws("deploy.logs", "hello", "--stage", "test", "--since", "1h", *args, cwd=deploy_app)
+        assert result.returncode == 0, result.stderr
+        return [line.split(" ", 2)[2] if line[:2] == "20" else line for line in result.stdout.splitlines()
+                if "RequestId: " not in line]  # the text lines of the test above
+
+    everything = shown()
+    assert everything[0] == "START 7f1c-a: version $LATEST"
+    assert everything[1] == "INFO  [7f1c-a] listing users  (root)"
+    assert everything[2] == ("ERROR [7f1c-a] Unhandled error in controller 'users' (KeyError: 'id')  "
+                             "(tight.lambda_proxy, controller=users)")
+    assert everything[3:5] == ['  File "/var/task/app/functions/users/handler.py", line 9, in get',
+                               "    return users[kwargs['id']]"]
+    assert everything[5] == "plain print() output"
+    assert everything[6] == ("REPORT 7f1c-a: duration 21.5 ms, billed 22 ms, init 240.1 ms, memory used 61 MB, "
+                             "of 128 MB, status success")
+    assert everything[7] == "WARN  [9e2d-b] slow  (root)"
+    assert [line[:13] for line in shown("--level", "warning") if not line.startswith(" ")] == ["ERROR [7f1c-a",
+                                                                                              "WARN  [9e2d-b"]
+    assert shown("--request-id", "9e2d-b") == ["WARN  [9e2d-b] slow  (root)"]
+    assert len(shown("--request-id", "7f1c-a")) == 6, "START, two records (one with its trace) and REPORT"
+    assert shown("--level", "error", "--request-id", "9e2d-b") == []
+    bad = tight_aws("deploy.logs", "hello", "--stage", "test", "--level", "loud", cwd=deploy_app)
+    assert (bad.returncode, bad.stderr.strip()) == (2, ("--level 'loud' is not a log level: use one of TRACE, DEBUG, "
+                                                       "INFO, WARN, ERROR, FATAL (or WARNING)."))
 
 
 def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, aws, in_moto, monkeypatch, capsys):

@@ -115,14 +115,18 @@ def delete(c, stage=None, region=None, yes=False):
 
 
 @task(help={"name": "The function (app/functions/NAME).", "stage": STAGE_HELP, "region": REGION_HELP,
-            "since": "How far back: 30s, 10m (default), 2h, 1d.", "follow": "Keep printing new events (Ctrl-C stops)."})
-def logs(c, name, stage=None, since="10m", follow=False, region=None):
-    """Print a function's CloudWatch logs."""
+            "since": "How far back: 30s, 10m (default), 2h, 1d.", "follow": "Keep printing new events (Ctrl-C stops).",
+            "level": "Only records of this level or above: TRACE, DEBUG, INFO, WARN (WARNING), ERROR, FATAL "
+                     "(lines without a level are left out).",
+            "request_id": "Only the lines of this invocation (its START/END/REPORT lines included)."})
+def logs(c, name, stage=None, since="10m", follow=False, region=None, level=None, request_id=None):
+    """Print a function's CloudWatch logs (JSON records made readable)."""
     root = app_root()
     from .report import logs as run
 
     values, opts = _settings(c)
-    run(root, values, name, _stage(stage, opts), since=since, follow=follow, region=region or opts["region"])
+    run(root, values, name, _stage(stage, opts), since=since, follow=follow, region=region or opts["region"],
+        level=level, request_id=request_id)
 
 
 ns = Collection("deploy", deploy_, template, status, delete, logs)

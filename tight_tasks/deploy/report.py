@@ -75,21 +75,34 @@ def since_ms(since: str, now: float) -> int:
     return int((now - seconds) * 1000)
 
 
-def _line(event: Mapping[str, Any]) -> str:
+def _line(event: Mapping[str, Any], level: str | None = None, request_id: str | None = None) -> str | None:
+    """The event as printed (JSON records made readable), or None when ``--level``/``--request-id`` drop it."""
+    from .logformat import keep, parse, readable
+
+    message = str(event.get("message", ""))
+    record = parse(message)
+    if not keep(message, record, level, request_id):
+        return None
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(event.get("timestamp", 0) / 1000))
-    return f"{when} {str(event.get('message', '')).rstrip()}"
+    return f"{when} {readable(message, record)}"
 
 
 def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, since: str = "10m",
          follow: bool = False, region: str | None = None, out: Callable[[str], None] = say,
-         cloud_factory: Callable[..., Cloud] | None = None) -> int:
-    """Print the function's CloudWatch log events since ``since`` (and new ones with ``follow``); returns the count."""
+         cloud_factory: Callable[..., Cloud] | None = None, level: str | None = None,
+         request_id: str | None = None) -> int:
+    """Print the function's CloudWatch log events since ``since`` (and new ones with ``follow``), those of
+    ``level`` or above and of ``request_id`` when given; returns the count printed."""
     from tight.providers.aws.lambda_app.app import function_names
 
     from .deployer import connect
     from .inputs import check_name, check_stage
+    from .logformat import LEVELS, level_name
 
     stage, name = check_stage(stage), check_name(settings)
+    if level is not None and level_name(level) is None:
+        raise usage_error(f"--level {level!r} is not a log level: use one of {', '.join(LEVELS)} (or WARNING).")
+    level = level_name(level) if level is not None else None
     names = function_names(root)
     if function not in names:
         raise usage_error(f"No function {function!r} in app/functions (functions: {', '.join(names) or 'none'}).")
@@ -108,11 +121,16 @@ def logs(root: Path, settings: Mapping[str, Any], function: str, stage: str, sin
                     continue
                 seen.add(event.get("eventId"))
                 start = max(start, int(event.get("timestamp", 0)))
-                out(_line(event))
-                count += 1
+                line = _line(event, level, request_id)
+                if line is not None:
+                    out(line)
+                    count += 1
             if not follow:
                 if not count:
-                    warn(f"No log events in {group} ({cloud.region}) in the last {since}: "
+                    which = " matching " + " and ".join(
+                        [f"--level {level}"] * bool(level) + [f"--request-id {request_id}"] * bool(request_id)) \
+                        if level or request_id else ""
+                    warn(f"No log events{which} in {group} ({cloud.region}) in the last {since}: "
                          "invoke the function, or look further back with --since 1d.")
                 return count
             cloud.sleep(2)

@@ -219,9 +219,9 @@ def dispatch(controller: str, event: Mapping[str, Any] | None, context: Any = No
     except Exception as exc:  # noqa: BLE001 - every failure becomes a logged 500
         unresolved = secrets.unresolved(exc)
         if unresolved:  # one line, not a traceback: the reference is what failed
-            _log().error("Controller %r needs %s", controller, unresolved)
+            _log().error("Controller %r needs %s", controller, unresolved, extra={"controller": controller})
         elif getattr(exc, "one_line", False):  # NaN in the body...: the message says what and where
-            _log().error("Controller %r: %s", controller, exc)
+            _log().error("Controller %r: %s", controller, exc, extra={"controller": controller})
         else:
-            _log().exception("Unhandled error in controller %r", controller)
+            _log().exception("Unhandled error in controller %r", controller, extra={"controller": controller})
         return _respond(request, {"statusCode": 500, "body": dict(INTERNAL_ERROR)})

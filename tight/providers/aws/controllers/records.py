@@ -18,7 +18,11 @@ from tight.providers.aws.events.kinds import describe
 
 
 def log():
-    """The ``tight.events`` logger (logging is imported only when something is logged)."""
+    """The ``tight.events`` logger (logging is imported only when something is logged).
+
+    Lines carry ``controller`` (and ``record``, the failed record's id) as extra fields: with
+    Lambda's JSON log format they are keys of the record, so ``deploy.logs`` and Logs Insights
+    can filter on them."""
     import logging
 
     return logging.getLogger("tight.events")
@@ -79,14 +83,14 @@ def wrong_event(controller: str, expected: str, event: Any) -> WrongEventType:
     message = (f"function {controller!r} handles {expected}, but got {describe(event)}: "
                f"check what triggers it (tight.yml functions.{controller}.type); the invocation fails "
                "so the event is retried")
-    log().error(message)
+    log().error(message, extra={"controller": controller})
     return WrongEventType(message)
 
 
 def no_handler(controller: str, source: str) -> NoHandler:
     """Log one clear line; the error to raise when ``controller`` registered no ``source`` handler."""
     message = f"function {controller!r} has no {source} handler registered; the invocation fails"
-    log().error(message)
+    log().error(message, extra={"controller": controller})
     return NoHandler(message)
 
 
@@ -110,7 +114,8 @@ def each_record(controller: str, handler: Handler, records: Iterable[Mapping[str
             if stop_after_failure(record):
                 rest = [identifier(r) for r in records[index + 1:]]
                 if rest:
-                    log().error("function %r: %d later record(s) left for retry, in order", controller, len(rest))
+                    log().error("function %r: %d later record(s) left for retry, in order", controller, len(rest),
+                                extra={"controller": controller, "record": item})
                 failed.extend(rest)
                 break
     return failed
@@ -122,25 +127,28 @@ def _one_record(controller: str, handler: Handler, record: Mapping[str, Any],
     try:
         values = arguments(record)
     except ValueError as exc:  # a record tight cannot read (bad DynamoDB JSON...): one line, not tight's trace
-        log().error("function %r cannot read record %s: %s", controller, item, exc)
+        log().error("function %r cannot read record %s: %s", controller, item, exc,
+                    extra={"controller": controller, "record": item})
         return False
     try:
         call(handler, values)
     except Exception as exc:  # noqa: BLE001 - a failed record is logged and reported, the batch goes on
-        log_failure(exc, f"function {controller!r} failed on record {item}")
+        log_failure(exc, f"function {controller!r} failed on record {item}",
+                    {"controller": controller, "record": item})
         return False
     return True
 
 
-def log_failure(error: BaseException, what: str) -> None:
-    """Log a handler's failure: one line when it needed a secret that could not be resolved, else the trace."""
+def log_failure(error: BaseException, what: str, fields: dict[str, Any] | None = None) -> None:
+    """Log a handler's failure: one line when it needed a secret that could not be resolved, else the trace
+    (``fields``: extra fields of the record, as in :func:`log`)."""
     from tight.providers.aws.lambda_app.secrets import unresolved
 
     why = unresolved(error)
     if why:
-        log().error("%s: it needs %s", what, why)
+        log().error("%s: it needs %s", what, why, extra=fields)
     else:
-        log().exception("%s", what)
+        log().exception("%s", what, extra=fields)
 
 
 def batch_response(failed: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:

@@ -51,7 +51,8 @@ def dispatch(controller: str, event: Any, context: Any = None) -> Any:
     try:
         return _records.call(function, arguments)
     except Exception as exc:
-        _records.log_failure(exc, f"function {controller!r} failed on the event of {event.get('time')}")
+        _records.log_failure(exc, f"function {controller!r} failed on the event of {event.get('time')}",
+                             {"controller": controller})
         raise
 
 

@@ -105,7 +105,7 @@ def unavailable(controller: str, variable: str) -> Callable[[Any, Any], Any]:
                MISSING_ENV.format(name=variable, controller=controller))
 
     def handler(event, context=None):
-        _log().error(message)
+        _log().error(message, extra={"controller": controller, "variable": variable})
         if _is_http(event):
             from tight.providers.aws.controllers import lambda_proxy_event
 
