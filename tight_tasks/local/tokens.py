@@ -8,7 +8,7 @@ route's scopes. It also accepts tokens signed with the app's local key
 (:func:`issue`, ``tight local.token``): AWS never does.
 
 The local key is an RSA key in ``.tight-local-key.pem`` at the app root (mode 0600,
-made on first use, never packaged). PyJWT and cryptography are imported here only:
+made by the first ``local.token``, never packaged). PyJWT and cryptography are imported here only:
 nothing of this ships to Lambda.
 """
 from __future__ import annotations
