@@ -36,7 +36,7 @@ def _port(value) -> int:
 @task(
     help={
         "port": "Port to listen on (default 3000; 0 picks a free one).",
-        "host": "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).",
+        "host": "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface: other machines can call the API, and serve warns so).",
         "payload": "API Gateway payload version: 1.0 (REST API) or 2.0 (HTTP API); default: what deploy "
                    "creates (2.0 with api: http in tight.yml, else 1.0).",
         "db": "Start the embedded DynamoDB with a table per model (--no-db: use what AWS_ENDPOINT_URL_DYNAMODB "
