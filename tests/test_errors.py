@@ -157,7 +157,7 @@ def test_runtime_config_file_is_checked(app, tmp_path, content, words):
 
 @pytest.mark.parametrize("after", [["--list"], ["--list", "--list-format", "json"], ["--help", "env.show"]])
 def test_a_missing_runtime_config_file_is_refused_before_listing(app, tmp_path, after):
-    """The README's `tight -f ci.yml --list ...`: a mistyped -f file is not silently ignored."""
+    """The command reference's `tight -f ci.yml --list ...`: a mistyped -f file is not silently ignored."""
     result = run_tight("-f", str(tmp_path / "ci.yml"), *after, cwd=app)
     assert_one_line(result, 1, "does not exist")
     assert result.stdout == ""

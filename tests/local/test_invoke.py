@@ -139,20 +139,21 @@ def test_event_and_flags_together_and_bad_header_are_usage_errors(app_dir, tmp_p
     assert result.returncode == 2 and "name=value" in result.stderr
 
 
-def test_the_readme_functions_section_works_as_written(tmp_path):
-    """The README's `functions:` example, pasted into tight.yml, routes /accounts/{id}; the same list with
+def test_the_docs_functions_section_works_as_written(tmp_path):
+    """The docs' `functions:` example, pasted into tight.yml, routes /accounts/{id}; the same list with
     the template unquoted (YAML reads `{id}` as a mapping there) is one line saying to quote it."""
     import re
     import shutil
 
     from conftest import REPO
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Routes: the `functions:` section"):]
+    docs = (REPO / "docs" / "local.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Routes: the `functions:` section"):]
     block = re.search(r"```yaml\n(functions:\n.*?)```", section, re.DOTALL).group(1)
+    assert "  my_controller:\n" in block  # the quick start's function
     app = make_app(tmp_path / "shop")
     shutil.rmtree(app / "app" / "functions" / "accounts")  # echo takes its paths: echo returns the event
-    (app / "tight.yml").write_text("name: shop\nprovider: aws\n" + block.replace("  accounts:", "  echo:"))
+    (app / "tight.yml").write_text("name: shop\nprovider: aws\n" + block.replace("  my_controller:", "  echo:"))
     result = invoke(app, "echo", "--path", "/accounts/42", "--no-db")
     assert result.returncode == 0, result.stderr
     assert json.loads(json.loads(result.stdout)["body"])["event"]["pathParameters"] == {"id": "42"}

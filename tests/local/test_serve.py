@@ -386,13 +386,13 @@ def test_missing_env_yml_and_bad_functions_section_are_one_line_errors(tmp_path,
 
 
 def test_listed_and_documented():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert "## Run your API locally" in readme
-    assert "tight local.serve" in readme and "tight local.invoke" in readme
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "local.md").read_text(encoding="utf-8")
+    assert "## `local.serve`: the API on localhost" in docs and "## `local.invoke`: one function, once" in docs
+    assert "tight local.serve" in docs and "tight local.invoke" in docs
 
 
 def test_quick_start_app_answers_hello(tmp_path, tight):
-    """The README's quick start, after installing: a generated app served with its DB answers its controller."""
+    """The quick start, after installing: a generated app served with its DB answers its controller."""
     assert tight("generate.app", "my_service", cwd=tmp_path).returncode == 0
     root = tmp_path / "my_service"
     for args in (("generate.function", "my_controller"), ("generate.model", "account"), ("generate.env",)):

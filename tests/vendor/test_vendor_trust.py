@@ -227,7 +227,7 @@ ns = Collection(generate, pip, dynamo, env)
 
 
 def test_composed_under_plain_inv_packages_are_named_with_p(make_app, env, wheelhouse):
-    """The README's composition: a project's own tasks.py run by plain `inv`."""
+    """The docs' composition: a project's own tasks.py run by plain `inv`."""
     root = make_app(requirements="purepkg\n")
     (root / "tasks.py").write_text(COMPOSED_TASKS)
     inv = [sys.executable, "-m", "invoke", "pip.install"]
@@ -240,8 +240,8 @@ def test_composed_under_plain_inv_packages_are_named_with_p(make_app, env, wheel
     bare = subprocess.run([*inv, "six", *offline], cwd=root, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
     assert bare.returncode != 0 and "No idea what 'six' is!" in bare.stderr
-    readme = (REPO / "README.md").read_text()
-    composition = readme[readme.index("## Composing tight into your own `tasks.py`"):]
+    docs = (REPO / "docs" / "commands.md").read_text()
+    composition = docs[docs.index("## Composing tight into your own `tasks.py`"):]
     assert "inv pip.install -p six -p requests" in composition.split("\n## ", 1)[0]
 
 
