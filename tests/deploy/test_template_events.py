@@ -246,3 +246,36 @@ def test_failure_settings_aws_would_refuse(entry, message):
 
     with pytest.raises(FunctionsConfigError, match=message):
         function_settings({"functions": {"f": entry}}, ["f"])
+
+
+def test_senders_get_their_queues_and_buckets_in_env_and_role(tmp_path):
+    import json
+
+    config = {"functions": {**CONFIG["functions"], "api": {"uses": ["orders", "thumbs"]}}}
+    template = build(make_app(config))
+    variables = template["Resources"]["FunctionApi"]["Properties"]["Environment"]["Variables"]
+    assert variables["TIGHT_QUEUES"] == {"Fn::Sub": '{"orders":"${QueueOrders}"}'}
+    assert json.loads(variables["TIGHT_BUCKETS"]) == {"cleanup": None, "thumbs": "shop-dev-uploads"}
+    assert json.loads(template["Resources"]["FunctionNightly"]["Properties"]["Environment"]["Variables"]
+                      ["TIGHT_QUEUES"]) == {"orders": None}
+    policy = template["Resources"]["RoleApi"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    grants = {tuple(s["Action"]): [r["Fn::Sub"] for r in s["Resource"]] for s in policy}
+    assert grants[("sqs:SendMessage",)] == ["arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:shop-dev-orders"]
+    assert grants[("s3:PutObject",)] == ["arn:${AWS::Partition}:s3:::shop-dev-uploads/*"]
+    nightly = template["Resources"]["RoleNightly"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert not [s for s in nightly if "sqs:SendMessage" in s["Action"] or "s3:PutObject" in s["Action"]]
+    path = tmp_path / "template.yml"
+    path.write_text(render(template))
+    result = cfn_lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "TIGHT_QUEUES" not in build(make_app({"functions": {}}, ("api",)))["Resources"]["FunctionApi"][
+        "Properties"]["Environment"]["Variables"]
+
+
+def test_an_environment_that_the_queue_urls_would_push_over_lambdas_limit_is_refused():
+    config = {"functions": {**CONFIG["functions"], "api": {"uses": ["orders"]}}}
+    app = make_app(config)
+    app = App(**{**app.__dict__, "environment": {**app.environment, "BIG": "x" * 3980}})
+    with pytest.raises(TemplateError, match=r"function 'api': its environment \(with TIGHT_QUEUES/TIGHT_BUCKETS\) "
+                                            r"would exceed Lambda's 4,096-byte limit"):
+        build(app)

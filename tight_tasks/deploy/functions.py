@@ -70,6 +70,8 @@ def check_environment(environment: Mapping[str, str]) -> dict[str, str]:
 
 def function_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
     """The function and its log group (every type has these)."""
+    from .producers import function_environment
+
     fn_id, log_id = logical_id("Function", name), logical_id("Logs", name)
     group = log_group_name(app.name, app.stage, name)
     function = {
@@ -84,7 +86,7 @@ def function_parts(app: App, name: str, settings: Mapping[str, Any]) -> Parts:
             "Timeout": int(settings["timeout"]),
             "Role": {"Fn::GetAtt": [logical_id("Role", name), "Arn"]},
             "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
-            "Environment": {"Variables": dict(app.environment)},
+            "Environment": {"Variables": function_environment(app, name, settings, ENVIRONMENT_LIMIT)},
         },
     }
     logs = {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",

@@ -59,7 +59,13 @@ def secret_grants(app: App, name: str, settings: Mapping[str, Any]) -> list[dict
 
 
 #: Providers of each function's statements, beside what the families granted (see the module's docstring).
-GRANTS: list[Grants] = [table_grants, secret_grants]
+def producer_grants(app: App, name: str, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from .producers import grants
+
+    return grants(app, name, settings)
+
+
+GRANTS: list[Grants] = [table_grants, secret_grants, producer_grants]
 
 
 def merge_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
