@@ -263,7 +263,7 @@ def test_senders_get_their_queues_and_buckets_in_env_and_role(tmp_path):
     assert grants[("sqs:SendMessage",)] == ["arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:shop-dev-orders"]
     assert grants[("s3:PutObject",)] == ["arn:${AWS::Partition}:s3:::shop-dev-uploads/*"]
     nightly = template["Resources"]["RoleNightly"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert not [s for s in nightly if "sqs:SendMessage" in s["Action"] or "s3:PutObject" in s["Action"]]
+    assert "shop-dev-orders" not in json.dumps(nightly) and "s3:PutObject" not in json.dumps(nightly)
     path = tmp_path / "template.yml"
     path.write_text(render(template))
     result = cfn_lint(path)
