@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .bench_dynamo import child_env, free_port, rundb_ready, tight_command
-from .common import PY, REPO, RUNS, Figure, median_interleaved
+from .common import PY, REPO, RUNS, Figure, median_interleaved, wall
 
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "local"))
@@ -193,3 +193,11 @@ def run(tmp):
           f"(target <= 1 ms: {'ok' if added <= 1 else 'MISSED'})", flush=True)
     serve_time, rundb_time = median_interleaved(lambda: first_200(root), lambda: rundb_ready(root))
     yield Figure("local.serve to first 200", serve_time, "dynamo.rundb ready", rundb_time, target=1.3)
+    invoke = [*tight_command(), "local.invoke", "hello"]
+    env = child_env()
+    lazy, floor = median_interleaved(lambda: wall(invoke, cwd=root, env=env),
+                                     lambda: wall([*invoke, "--no-db"], cwd=root, env=env))
+    yield Figure("local.invoke hello (no table: no database started)", lazy, "local.invoke hello --no-db", floor,
+                 target=1.2)
+    print(f"  before, every local.invoke started the embedded DynamoDB first ({rundb_time:.2f} s to ready)",
+          flush=True)
