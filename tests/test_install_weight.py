@@ -24,7 +24,7 @@ def test_user_install_metadata_has_no_heavy_packages(tight_wheel):
     names = {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in user}
     assert not names & set(HEAVY), user
     moto = next(r for r in user if r.lower().startswith("moto"))
-    assert moto.startswith("moto[dynamodb]") and "server" not in moto and "all" not in moto, moto
+    assert moto.startswith("moto[dynamodb,s3,sqs]") and "server" not in moto and "all" not in moto, moto
     assert {"flask", "flask-cors", "werkzeug"} <= names, user
     # The test extras may be heavy: deploy's tests need moto's other backends.
     assert any("cfn-lint" in r and 'extra == "test"' in r for r in requires)
