@@ -1,7 +1,9 @@
-"""``env.yml``: write it (generate.env), show it (env.show), check it (env.check)."""
+"""``env.yml``: write it (generate.env), show it (env.show), check it (env.check); and AWS credentials
+in env values (:func:`credential_in`), which nothing tight ships may hold."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -113,3 +115,32 @@ def check_env(app_root: Path) -> list[str]:
         raise fail(f"env.yml lacks {', '.join(missing)} from env.dist.yml: run `tight generate.env` to add them.")
     print(f"env.yml has every key of env.dist.yml ({len(dist)}).")
     return missing
+
+
+# -- AWS credentials in env values ---------------------------------------------------------------
+
+#: An access key id (long-term AKIA, temporary ASIA) anywhere in a value.
+ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z2-7]{16}(?![A-Z0-9])")
+#: A 40-character secret access key: base64 letters with upper case, lower case and a digit (not a hex digest).
+SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+#: Variables that hold AWS credentials by their name.
+CREDENTIAL_KEYS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY"})
+
+
+def _is_secret_key(text: str) -> bool:
+    return (any(c.isupper() for c in text) and any(c.islower() for c in text)
+            and any(c.isdigit() for c in text))
+
+
+def holds_access_key(value: str) -> str | None:
+    """What kind of AWS credential ``value`` holds ("an access key id", "a secret access key"), or None."""
+    if ACCESS_KEY_ID.search(value):
+        return "an AWS access key id (AKIA.../ASIA...)"
+    if any(_is_secret_key(match) for match in SECRET_KEY.findall(value)):
+        return "what looks like an AWS secret access key (40 characters)"
+    return None
+
+
+def credential_in(key: str, value: str) -> str | None:
+    """What AWS credential env ``key=value`` holds (for a one-line refusal; never the value), or None."""
+    return holds_access_key(value) or ("an AWS credential" if key in CREDENTIAL_KEYS and value else None)

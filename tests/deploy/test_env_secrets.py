@@ -9,12 +9,9 @@ import yaml
 from conftest import run_tight
 from deploy_support import cfn_lint
 
-from tight_tasks.deploy.env_secrets import (
-    check_env_file,
-    holds_access_key,
-    secret_statements,
-)
+from tight_tasks.deploy.env_secrets import check_env_file, secret_statements
 from tight_tasks.deploy.parts import TemplateError
+from tight_tasks.envfile import holds_access_key
 
 #: AWS's documented example keys (never valid): an id and its secret.
 EXAMPLE_ID = "AKIAIOSFODNN7EXAMPLE"

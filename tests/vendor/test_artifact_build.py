@@ -180,6 +180,8 @@ def test_over_the_zipped_limit_fails_without_writing(app, capsys):
     ("name", "tight.yml has no name"), ("index", "app_index.py not found"), ("env", "tight generate.env"),
     ("link", "links outside the app"), ("vendor_dir", "points outside the app"),
     ("output", "Cannot write to"), ("zip_is_a_dir", "Cannot build my-service.zip: Is a directory"),
+    ("access_key", "env.dist.yml: UPLOAD_KEY holds an AWS access key id"),
+    ("env_secret_key", "env.yml: AWS_SECRET_ACCESS_KEY holds what looks like an AWS secret access key"),
 ])
 def test_errors_are_one_line(app, tmp_path, broken, message):
     args = []
@@ -195,6 +197,11 @@ def test_errors_are_one_line(app, tmp_path, broken, message):
         args = ["--output", str(tmp_path / "a-file" / "builds")]
     elif broken == "zip_is_a_dir":
         (app / "builds" / "my-service.zip" / "keep").mkdir(parents=True)
+    elif broken == "access_key":  # AWS's documented example id
+        (app / "env.dist.yml").write_text("STAGE: dev\nUPLOAD_KEY: AKIAIOSFODNN7EXAMPLE\n")
+    elif broken == "env_secret_key":
+        (app / "env.yml").write_text("AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+        args = ["--include-env"]
     elif broken == "vendor_dir":
         (app / "tight.yml").write_text("name: my-service\nvendor_dir: ../../etc\n")
     else:

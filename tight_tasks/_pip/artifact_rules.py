@@ -6,7 +6,7 @@
 * :func:`check_vendor` - the vendor dir was built for tight.yml's runtime and
   architecture and holds every requirement of ``requirements-vendor.txt``;
 * :func:`app_env_json` - ``tight_env.json``, the app's env for the Lambda runtime
-  (which has no PyYAML).
+  (which has no PyYAML), never an AWS access key.
 
 Only the standard library is imported here (``yaml`` lazily, through tight.dev.env).
 """
@@ -20,6 +20,7 @@ from typing import Any
 from tight.dev import env as core_env
 
 from ..config import fail
+from ..envfile import credential_in
 from .installers import LambdaTarget
 from .requirements import REQUIREMENTS_FILE, requirement_names_in
 from .vendordir import PROVIDED_BY_LAMBDA, built_for, vendored_projects
@@ -85,5 +86,11 @@ def app_env_json(root: Path, app_name: str, include_env: bool) -> bytes:
             mapping = core_env.read_env_file(root / name)
         except (core_env.EnvFileError, UnicodeDecodeError) as exc:
             raise fail(f"{exc}; fix the file and retry (no zip written).") from None
+        for key, value in mapping.items():
+            found = credential_in(key, "" if value is None or isinstance(value, bool) else str(value))
+            if found:
+                raise fail(f"{name}: {key} holds {found}; the zip must not carry it (anyone who may read the "
+                           "function's code reads it): remove it, the function's role grants AWS access "
+                           "(no zip written).")
         values.update({key: _json_value(value) for key, value in mapping.items()})
     return (json.dumps(values, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")

@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,32 +21,13 @@ from tight.providers.aws.lambda_app.secrets import (
     parse,
 )
 
+from ..envfile import credential_in
 from .parts import PARTITION, TemplateError
 
-#: An access key id (long-term AKIA, temporary ASIA) anywhere in a value.
-ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z2-7]{16}(?![A-Z0-9])")
-#: A 40-character secret access key: base64 letters with upper case, lower case and a digit (not a hex digest).
-SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-#: Names whose values are secrets; their keys must not be literal in an env file that feeds a template.
-CREDENTIAL_KEYS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY"})
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "API_KEY")
 
 SSM_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue"]
-
-
-def _is_secret_key(text: str) -> bool:
-    return (any(c.isupper() for c in text) and any(c.islower() for c in text)
-            and any(c.isdigit() for c in text))
-
-
-def holds_access_key(value: str) -> str | None:
-    """What kind of AWS credential ``value`` holds ("an access key id", "a secret access key"), or None."""
-    if ACCESS_KEY_ID.search(value):
-        return "an AWS access key id (AKIA.../ASIA...)"
-    if any(_is_secret_key(match) for match in SECRET_KEY.findall(value)):
-        return "what looks like an AWS secret access key (40 characters)"
-    return None
 
 
 def check_env_file(label: str, values: Mapping[str, Any]) -> list[str]:
@@ -55,7 +35,7 @@ def check_env_file(label: str, values: Mapping[str, Any]) -> list[str]:
     warnings = []
     for key, value in values.items():
         text = "" if value is None or isinstance(value, bool) else str(value)
-        found = holds_access_key(text) or ("an AWS credential" if key in CREDENTIAL_KEYS and text else None)
+        found = credential_in(key, text)
         if found:
             raise TemplateError(f"{label}: {key} holds {found}; keys never go into a template (anyone who can read "
                                 "the function's configuration reads them): remove it, the function's role grants "
