@@ -120,7 +120,8 @@ def test_a_key_in_a_stage_file_is_one_line_and_nothing_is_written(app):
 
 def test_the_template_holds_only_the_reference_and_warns_about_literals(app, tmp_path):
     with (app / "env.dist.yml").open("a") as handle:
-        handle.write("DB_PASSWORD: ssm:/shop/prod/db-password\nAPI_TOKEN: literal-token-value\n")
+        handle.write("DB_PASSWORD: ssm:/shop/prod/db-password\nAPI_TOKEN: literal-token-value\n"
+                     "STRIPE: secretsmanager:shop/stripe\nDB_USER: secretsmanager:shop/db:username\n")
     out = tmp_path / "t.yml"
     result = run_tight("deploy.template", "--stage", "prod", "--output", str(out), cwd=app)
     assert result.returncode == 0, result.stderr
@@ -131,5 +132,11 @@ def test_the_template_holds_only_the_reference_and_warns_about_literals(app, tmp
     template = yaml.safe_load(out.read_text())
     variables = template["Resources"]["FunctionHello"]["Properties"]["Environment"]["Variables"]
     assert variables["DB_PASSWORD"] == "ssm:/shop/prod/db-password"
+    statements = template["Resources"]["RoleHello"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    by_action = {tuple(item["Action"]): item["Resource"] for item in statements}
+    assert by_action[("secretsmanager:GetSecretValue",)] == [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}-??????"}
+        for name in ("shop/db", "shop/stripe")]
+    assert by_action[("secretsmanager:BatchGetSecretValue",)] == ["*"]  # two secrets: one batched call
     linted = cfn_lint(out)
     assert linted.returncode == 0, linted.stdout + linted.stderr
