@@ -76,7 +76,8 @@ def _visibility(value) -> int:
         "body": "Request body (text; JSON for most handlers).",
         "header": "A request header as name=value (repeat for more).",
         "payload": "API Gateway payload version of the built event: 1.0 or 2.0 (default: 2.0 with api: http).",
-        "db": "Start the embedded DynamoDB for the call (--no-db: use what the shell points at).",
+        "db": "Start the embedded DynamoDB when the function first calls DynamoDB (--no-db: use what the shell "
+              "points at).",
     }
 )
 def invoke(c, name, event=None, method=None, path=None, body=None, header=None, payload=None, db=True):
