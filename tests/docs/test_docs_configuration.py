@@ -1,0 +1,29 @@
+"""Configuration's `tight.yml` example, which uses every section, is one tight accepts and deploys as it says."""
+from __future__ import annotations
+
+import re
+
+import yaml
+from conftest import REPO, run_tight
+
+
+def test_the_full_tight_yml_example_works(tmp_path):
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", page[page.index("A `tight.yml` that uses every section"):],
+                        re.DOTALL).group(1)
+    assert run_tight("generate.app", "my_service", cwd=tmp_path).returncode == 0
+    root = tmp_path / "my_service"
+    for args in (("generate.function", "my_controller"), ("generate.model", "account"), ("generate.env",)):
+        result = run_tight(*args, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    (root / "tight.yml").write_text(example, encoding="utf-8")
+    result = run_tight("deploy.template", "--output", "-", cwd=root)
+    assert result.returncode == 0, result.stderr
+    template = yaml.safe_load(result.stdout)
+    function = template["Resources"]["FunctionMyController"]["Properties"]
+    assert (function["MemorySize"], function["Architectures"]) == (512, ["arm64"])
+    table = template["Resources"]["TableAccounts"]["Properties"]
+    assert table.get("DeletionProtectionEnabled") is not True  # protect: [prod], and this is dev
+    paths = {r["Properties"]["PathPart"] for r in template["Resources"].values()
+             if r["Type"] == "AWS::ApiGateway::Resource"}
+    assert paths == {"accounts", "{id}"}
