@@ -38,3 +38,22 @@ def test_getting_started_then_deploy_run_as_written(wheel_venv, tmp_path):
         if command.startswith("tight local.serve"):  # Ctrl-C is the normal way to stop it
             assert code == 0, output
             assert "GET /my_controller 200" in output and "403 for GET /nowhere: no route matches" in output
+
+
+def test_the_readmes_commands_are_the_docs_commands():
+    """The README's numbered steps are the docs' (which CI runs): each of its commands is in a page's examples."""
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 300
+    pages = "\n".join((REPO / "docs" / page).read_text(encoding="utf-8")
+                      for page in (*PAGES, "local.md", "contributing.md"))
+    examples = {line.strip().removeprefix("$ ").split("  #")[0].strip()
+                for _lang, body in re.findall(r"```(sh|console)\n(.*?)```", pages, re.DOTALL)
+                for line in body.splitlines()}
+    steps = readme[readme.index("## Getting started"):]
+    commands = [line.strip().split("  #")[0].strip() for body in re.findall(r"```sh\n(.*?)```", steps, re.DOTALL)
+                for line in body.splitlines() if line.strip()]
+    assert len(commands) >= 14
+    missing = [c for c in commands if c not in examples and not c.startswith("curl https://")]
+    assert missing == []
