@@ -236,3 +236,28 @@ def test_a_new_sqs_function_in_tight_yml_gets_its_queue_on_reload(tmp_path):
         server.wait_for_line(r"sqs mail 1 record ok \d+\.\d ms", pattern=True)
     finally:
         assert server.interrupt() == 0
+
+
+@pytest.mark.parametrize(("value", "shown"), [("-1", "-1"), ("soon", "'soon'"), ("true", "True"), ("50000", "50000")])
+def test_a_bad_visibility_timeout_is_one_line(tmp_path, value, shown):
+    from conftest import run_tight
+
+    root = make_event_app(tmp_path / "shop")
+    (root / "tight.yml").write_text((root / "tight.yml").read_text().replace("visibility_timeout: 0",
+                                                                             f"visibility_timeout: {value}"))
+    result = run_tight("local.serve", "--port", str(free_port()), cwd=root, timeout=60)
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"tight.yml: local.visibility_timeout {shown} is not a whole number of seconds from 0 to 43200 (default 2).")
+    assert "Traceback" not in result.stderr
+
+
+def test_without_the_engine_event_sources_are_not_served_and_it_says_so(tmp_path):
+    root = make_event_app(tmp_path / "shop")
+    server = Server(root, "--port", str(free_port()), "--no-db", "--no-schedules")
+    try:
+        server.wait_ready()
+        assert "Queues, buckets and streams run in the embedded engine: with --no-db they are not served" in \
+            server.output()
+    finally:
+        assert server.interrupt() == 0

@@ -126,7 +126,7 @@ class Activity:
                 entry.update(status="error", response=f"{type(exc).__name__}: {exc}")
                 raise
             else:
-                entry.update(status=_status(kind, result), response=_text(result))
+                entry.update(status=status_of(kind, result), response=_text(result))
                 return result
             finally:
                 entry["ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -148,7 +148,8 @@ class Activity:
         return [entry for entry in list(self.recent) if entry["id"] > last]
 
 
-def _status(kind: str, result: Any) -> str:
+def status_of(kind: str, result: Any) -> str:
+    """What the console and the dashboard say of a call's result (HTTP: its status code)."""
     if kind == "lambda_proxy":
         code = result.get("statusCode") if isinstance(result, dict) else None
         return str(code) if code is not None else "ok"

@@ -69,11 +69,10 @@ class Source(threading.Thread):
             ms = (time.perf_counter() - started) * 1000
             say(line(self.label, self.function, count, f"error ({type(exc).__name__}: {exc})", ms))
             return None
+        from .activity import status_of
+
         ms = (time.perf_counter() - started) * 1000
-        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
-        status = "error" if isinstance(result, dict) and "errorType" in result else (
-            f"{len(failures)} failed" if failures else "ok")
-        say(line(self.label, self.function, count, status, ms))
+        say(line(self.label, self.function, count, status_of(self.settings.get("type", ""), result), ms))
         return result
 
 
