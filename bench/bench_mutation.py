@@ -1,0 +1,162 @@
+"""Mutation testing (mutmut 3, the ``bench`` extra): how many small changes to the code its tests notice.
+
+mutmut changes one thing at a time (an operator, a constant, a string, a call argument) in each module
+below and runs the tests that reach the changed function; a mutant the tests still pass is a "survivor".
+The score of a module is the share of its mutants killed (timeouts count as killed; survivors and
+mutants no selected test reaches count against it). Target: >= 90% per module.
+
+Each group runs in a temporary copy of the repository (mutmut writes its ``mutants/`` tree there, never
+here) against a fast test selection: pure tests, no deploys, no generated apps, no cfn-lint. Survivors are
+listed with their change; ones judged equivalent (the code behaves the same) say why (``EQUIVALENT``).
+
+``inv bench --only mutation`` (slow: minutes per group on two cores). ``MUTATION_GROUPS=routes,deploy``
+runs only those groups; ``MUTATION_CHILDREN`` sets mutmut's parallel workers (default: 2).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .common import REPO
+
+EXPLICIT = True  # minutes per group: only with `inv bench --only mutation`
+TARGET = 90.0
+KILLED = {1, 3, 24, -24, 36, 37, 152, 255}  # mutmut's killed, timeout and type-check exit codes
+NOT_RUN = {2, None}  # interrupted or not checked: not part of the score
+
+#: Deploy's template builders (pure): tight_tasks/deploy/<module>.py.
+BUILDERS = ("template", "parts", "functions", "tables", "roles", "event_sources", "failures", "restapi",
+            "httpapi", "authorizers", "function_urls")
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    source: str  # the package mutmut copies (and imports from its copy)
+    mutate: tuple[str, ...]  # glob patterns of the files it mutates
+    tests: tuple[str, ...]  # pytest's arguments: the fast selection
+
+
+GROUPS = (
+    Group("runtime", "tight", ("tight/providers/aws/events/*.py", "tight/providers/aws/controllers/*.py"), (
+        "tests/runtime/test_runtime_cors.py", "tests/runtime/test_runtime_dispatch.py",
+        "tests/runtime/test_runtime_registry.py", "tests/runtime/test_runtime_identity.py",
+        "tests/runtime/test_runtime_deep_json.py",
+        "tests/events/test_events_runtime.py", "tests/events/test_events_samples.py",
+        "-k", "not browser")),
+    Group("routes", "tight", ("tight/dev/routes.py",), (
+        "tests/local/test_routes.py", "tests/local/test_routes_boundaries.py")),
+    Group("deploy", "tight_tasks", tuple(f"tight_tasks/deploy/{module}.py" for module in BUILDERS), (
+        "tests/deploy/test_template.py", "tests/deploy/test_template_events.py",
+        "tests/deploy/test_template_builders.py", "tests/deploy/test_template_names.py",
+        "tests/deploy/test_template_auth.py", "-k", "not cfn_lint and not lint and not fifo_queue_and_its_dead_letters")),
+)
+
+#: Survivors judged equivalent: (removed line, added line) with surrounding spaces stripped -> why.
+EQUIVALENT = {
+    ('origin = headers.get("origin")', 'origin = headers.get("ORIGIN")'):
+        "request headers are a case-insensitive mapping",
+    ('allowed = policy.allowed_origin(headers.get("origin"))', 'allowed = policy.allowed_origin(headers.get("ORIGIN"))'):
+        "request headers are a case-insensitive mapping",
+    ('allowed = policy.allowed_origin(request.headers.get("origin"))',
+     'allowed = policy.allowed_origin(request.headers.get("ORIGIN"))'):
+        "request headers are a case-insensitive mapping",
+}
+
+
+@dataclass
+class Score:
+    """One module's result; printed by ``python -m bench`` like a timing figure."""
+
+    module: str
+    killed: int
+    total: int
+    survivors: list[str]
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 100.0
+
+    def line(self) -> str:
+        verdict = "ok" if self.percent >= TARGET else "MISSED"
+        head = (f"mutation score {self.module}: {self.percent:.1f}% ({self.killed}/{self.total} killed)  "
+                f"target >= {TARGET:.0f}%: {verdict}")
+        return "\n".join([head, *(f"    {s}" for s in self.survivors)])
+
+
+def copy_repo(target: Path) -> Path:
+    """The parts of the repository the tests need, in ``target`` (mutmut works in there only)."""
+    target.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants")
+    for name in ("tight", "tight_tasks", "templates", "tests"):
+        shutil.copytree(REPO / name, target / name, ignore=ignore)
+    for name in ("setup.cfg", "pyproject.toml"):
+        shutil.copy2(REPO / name, target / name)
+    return target
+
+
+def configure(root: Path, group: Group) -> None:
+    """mutmut's settings for ``group`` in the copy's pyproject.toml (mutmut reads them there first)."""
+    def toml_list(items) -> str:
+        return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+    with open(root / "pyproject.toml", "a", encoding="utf-8") as handle:
+        handle.write(f"\n[tool.mutmut]\nsource_paths = {toml_list([group.source])}\n"
+                     f"only_mutate = {toml_list(group.mutate)}\n"
+                     f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
+                     f"pytest_add_cli_args = {toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-q'])}\n")
+
+
+def mutmut(root: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CI": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def change(root: Path, mutant: str) -> str:
+    """``-old | +new`` of a mutant (the lines ``mutmut show`` marks), and the verdict when it is known."""
+    shown = mutmut(root, "show", mutant, timeout=120).stdout.splitlines()
+    removed = [line[1:].strip() for line in shown if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in shown if line.startswith("+") and not line.startswith("+++")]
+    text = f"-{' / '.join(removed)} | +{' / '.join(added)}"
+    why = EQUIVALENT.get((" / ".join(removed), " / ".join(added)))
+    return text + (f"  [equivalent: {why}]" if why else "")
+
+
+def scores(root: Path, group: Group) -> list[Score]:
+    """Per mutated module: killed / run, and its survivors."""
+    found = []
+    for meta in sorted((root / "mutants").rglob("*.py.meta")):
+        module = meta.relative_to(root / "mutants").as_posix().removesuffix(".meta")
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        run = {key: code for key, code in codes.items() if code not in NOT_RUN}
+        if not run:
+            continue
+        survivors = sorted((k for k, code in run.items() if code not in KILLED), key=_natural)
+        listed = [f"{key.rsplit('.', 1)[-1]}: {change(root, key)}" for key in survivors]
+        found.append(Score(module, len(run) - len(survivors), len(run), listed))
+    return found
+
+
+def _natural(key: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+
+
+def run(tmp: Path):
+    wanted = [w for w in os.environ.get("MUTATION_GROUPS", "").split(",") if w]
+    children = os.environ.get("MUTATION_CHILDREN", "2")
+    for group in GROUPS:
+        if wanted and group.name not in wanted:
+            continue
+        root = copy_repo(tmp / group.name)
+        configure(root, group)
+        result = mutmut(root, "run", "--max-children", children)
+        if result.returncode != 0 or not (root / "mutants").is_dir():
+            raise RuntimeError(f"mutmut run ({group.name}) failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        yield from scores(root, group)
