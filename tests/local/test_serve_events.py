@@ -261,3 +261,17 @@ def test_without_the_engine_event_sources_are_not_served_and_it_says_so(tmp_path
             server.output()
     finally:
         assert server.interrupt() == 0
+
+
+def test_local_invoke_of_a_sender_sends_to_the_local_queue(tmp_path):
+    from conftest import run_tight
+
+    root = make_event_app(tmp_path / "shop")
+    result = run_tight("local.invoke", "api", "--method", "POST", "--header", "Content-Type=application/json",
+                       "--body", '{"id": "i-1", "owner": "ann"}', cwd=root, timeout=120)
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    assert response["statusCode"] == 202 and re.fullmatch(r"[0-9a-f-]{36}", json.loads(response["body"])["id"])
+    assert ("Local queues and buckets for api: shop-dev-orders, shop-dev-poison, shop-dev-ledger.fifo, "
+            "shop-dev-uploads (nothing consumes them here: `tight local.serve` delivers to their functions)") \
+        in result.stderr

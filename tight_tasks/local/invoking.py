@@ -127,8 +127,16 @@ def invoke(root: Path, function: str, payload: str, event_file: str | None = Non
     if function not in app.names:
         raise fail(f"No function {function!r} in app/functions (functions: {', '.join(app.names) or 'none'}).")
     event = read_event(event_file) if event_file else None
-    with app_environment(root, "lazy" if db else False) as database, contextlib.redirect_stdout(sys.stderr):
+    uses = app.settings.get(function, {}).get("uses")
+    with app_environment(root, (True if uses else "lazy") if db else False) as database, \
+            contextlib.redirect_stdout(sys.stderr):
         app.stage = os.environ.get("STAGE") or "local"
+        if uses and database is not None:  # queues.send / buckets.name reach the engine's queues and buckets
+            from .running import sender_environment
+
+            made = sender_environment(app, database, function)
+            say(f"Local queues and buckets for {function}: {', '.join(made)} (nothing consumes them here: "
+                "`tight local.serve` delivers to their functions)")
         if event is None:
             event = sample_event(app, function, body, bool(method or path or header_pairs))
         if event is None:

@@ -167,6 +167,26 @@ def start(app, database: dict[str, Any] | None, schedules: bool, visibility: int
     return running
 
 
+def sender_environment(app, database: dict[str, Any], function: str) -> list[str]:
+    """For ``local.invoke``: make the queues and buckets of the app, give ``function`` its ``TIGHT_*`` env.
+
+    Returns the names of the queues and buckets it may use (nothing consumes them: ``local.serve`` does).
+    """
+    from .resources import ResourceError
+
+    running = Running(app, Activity(app))
+    running.database = database
+    try:
+        running.make_resources()
+    except ResourceError as exc:
+        raise fail(f"{exc}.") from None
+    if running.resources is None:
+        return []
+    os.environ.update(running.resources.environment(app.settings[function]))
+    uses = app.settings[function].get("uses") or ()
+    return [running.resources.queues.get(n, "").rsplit("/", 1)[-1] or running.resources.buckets[n] for n in uses]
+
+
 def local_credentials() -> None:
     """Dummy credentials and a region for plain boto3 in handlers, when the shell and ~/.aws give none.
 
