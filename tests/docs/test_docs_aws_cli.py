@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, clean_env, free_port, run_tight
-from docs_runner import Reader, blocks
+from docs_runner import Block, Reader, blocks
 
 
 def rundb_section() -> str:
@@ -44,6 +44,11 @@ def test_the_aws_cli_examples_work_with_cli_v1(tmp_path):
     assert not re.search(r"\bAWS_REGION=", rundb_section().split("```sh", 1)[1]), "v1 ignores AWS_REGION"
     try:
         outputs = [reader.run(block) for block in section]
+        # the command rundb's banner suggests runs as printed, with no AWS settings but its own
+        (suggested,) = [line.split(": ", 1)[1] for line in outputs[0].splitlines() if line.startswith("AWS CLI (v1")]
+        listed = reader.run(Block("sh", f"# terminal 3\ncd ~/tight-demo/my_service && . ../.venv/bin/activate\n"
+                                        f"{suggested}\n"))
+        assert '"my-service-dev-accounts"' in listed
     finally:
         stopped = reader.stop()
         shutil.rmtree(demo / "my_service", ignore_errors=True)

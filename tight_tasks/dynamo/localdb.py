@@ -18,6 +18,9 @@ from ..config import fail, require_env_file, usage_error
 from ..console import say
 from .engines import ENGINES, SHARED_DB, java_version, java_warning  # noqa: F401 - part of this API
 
+#: A command that lists the tables with either AWS CLI: v1 reads no AWS_REGION and wants keys, even here.
+CLI_EXAMPLE = ("AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables "
+               "--endpoint-url {endpoint} --region us-east-1")
 #: Held (``fcntl.flock``) by the rundb that owns ``dynamo_db/``'s data files; gone when it stops.
 LOCK = ".tight-rundb.lock"
 
@@ -188,6 +191,7 @@ def run_dynamodb(root, engine: str = "auto", host: str = "127.0.0.1", port: int 
                     for table, count in db["seeded"].items():
                         say(f"Seeded {count} item{'s' if count != 1 else ''} into {table}")
                     say(f"Point clients at it: export AWS_ENDPOINT_URL_DYNAMODB={db['endpoint']}")
+                    say(f"AWS CLI (v1 and v2; any keys and region): {CLI_EXAMPLE.format(endpoint=db['endpoint'])}")
                     say("Press Ctrl-C to stop.")
                     wait_for_stop()
                 finally:
