@@ -27,3 +27,28 @@ def test_the_full_tight_yml_example_works(tmp_path):
     paths = {r["Properties"]["PathPart"] for r in template["Resources"].values()
              if r["Type"] == "AWS::ApiGateway::Resource"}
     assert paths == {"accounts", "{id}"}
+
+
+def test_the_functions_example_works(tmp_path):
+    """Configuration's `functions:` example: one function of each kind, as generate.function makes them."""
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(functions:\n.*?)```", page[page.index("## `functions:`"):], re.DOTALL).group(1)
+    assert run_tight("generate.app", "my_service", cwd=tmp_path).returncode == 0
+    root = tmp_path / "my_service"
+    for args in (("generate.function", "my_controller"), ("generate.model", "account"),
+                 ("generate.function", "orders", "--type", "sqs"), ("generate.function", "nightly", "--type", "schedule"),
+                 ("generate.function", "thumbnails", "--type", "s3"),
+                 ("generate.function", "audit", "--type", "dynamodb_stream", "--table", "account"),
+                 ("generate.function", "gate", "--type", "authorizer"), ("generate.env",)):
+        result = run_tight(*args, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((root / "tight.yml").read_text(encoding="utf-8"))
+    config["functions"] = yaml.safe_load(example)["functions"]
+    (root / "tight.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_tight("deploy.template", "--output", "-", cwd=root)
+    assert result.returncode == 0, result.stderr
+    resources = yaml.safe_load(result.stdout)["Resources"]
+    kinds = {r["Type"] for r in resources.values()}
+    assert {"AWS::SQS::Queue", "AWS::Events::Rule", "AWS::S3::Bucket", "AWS::Lambda::EventSourceMapping",
+            "AWS::ApiGateway::Authorizer"} <= kinds
+    assert resources["FunctionMyController"]["Properties"]["MemorySize"] == 512
