@@ -275,3 +275,28 @@ def test_local_invoke_of_a_sender_sends_to_the_local_queue(tmp_path):
     assert ("Local queues and buckets for api: shop-dev-orders, shop-dev-poison, shop-dev-ledger.fifo, "
             "shop-dev-uploads (nothing consumes them here: `tight local.serve` delivers to their functions)") \
         in result.stderr
+
+
+def test_only_the_failed_messages_of_a_batch_come_back(served):
+    tag = uuid.uuid4().hex[:8]
+    sqs = boto(served, "sqs")
+    url = sqs.get_queue_url(QueueName="shop-dev-orders")["QueueUrl"]
+    good, bad = [f"g{n}-{tag}" for n in range(2)], f"bad-{tag}"
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "0", "MessageBody": json.dumps({"id": good[0], "owner": "x"}),
+         "MessageAttributes": {"source": {"DataType": "String", "StringValue": "cli"}}},
+        {"Id": "1", "MessageBody": json.dumps({"id": bad})},  # no owner: the handler raises KeyError
+        {"Id": "2", "MessageBody": json.dumps({"id": good[1], "owner": "y"}),
+         "MessageAttributes": {"source": {"DataType": "String", "StringValue": "cli"}}}])
+    line = served.wait_for_line(r"sqs orders: message \S+ moved to dead-letter queue shop-dev-orders-dlq after its "
+                                r"5th failed receive", pattern=True)
+    tries = [next(r for r in json.loads(e["event"])["Records"] if bad in r["body"])
+             for e in wait_for(served.base, "orders", bad, 5)]
+    assert [r["attributes"]["ApproximateReceiveCount"] for r in tries] == ["1", "2", "3", "4", "5"]
+    assert f"message {tries[0]['messageId']} moved" in line
+    for key in good:
+        assert len(wait_for(served.base, "orders", key, 1)) == 1
+        time.sleep(0.2)
+        assert len([e for e in state(served.base)["invocations"] if e["function"] == "orders"
+                    and key in detail(served.base, e)["event"]]) == 1  # deleted after its one success
+        assert requests.get(f"{served.base}/accounts/{key}", timeout=10).status_code == 200
