@@ -48,6 +48,11 @@ def test_values_at_the_limits_are_accepted(entry, key, expected):
     assert settings(entry)[key] == expected
 
 
+def test_an_authorizer_gets_its_cache_ttl_and_header_by_default():
+    assert settings({"type": "authorizer"}) == {**DEFAULTS, "type": "authorizer", "ttl": 300, "header": "Authorization"}
+    assert settings({"type": "authorizer", "ttl": 0, "header": "X-Token"})["ttl"] == 0
+
+
 def test_an_s3_function_without_events_or_prefix_stores_neither():
     got = settings({"type": "s3", "bucket": "up"})
     assert got == {**DEFAULTS, "type": "s3", "bucket": "up"}
@@ -103,6 +108,17 @@ WHOLE = "function 'f': {key} must be a whole number from {low} to {high}, got {v
     ({"type": "sqs", "fifo": "yes"}, "function 'f': fifo must be true or false, got 'yes'"),
     ({"tables": "Account"}, "function 'f': tables must be a list of model names, got 'Account'"),
     ({"tables": ["Account", " "]}, "function 'f': tables must be a list of model names, got ['Account', ' ']"),
+    ({"type": "dynamodb_stream", "table": "T", "retries": 10001},
+     WHOLE.format(key="retries", low=0, high=10000, value=10001)),
+    ({"type": "dynamodb_stream", "table": "T", "max_age": 59}, WHOLE.format(key="max_age", low=60, high=604800, value=59)),
+    ({"type": "schedule", "schedule": "rate(1 day)", "retries": 3}, WHOLE.format(key="retries", low=0, high=2, value=3)),
+    ({"type": "s3", "bucket": "up", "max_age": 21601}, WHOLE.format(key="max_age", low=60, high=21600, value=21601)),
+    ({"type": "dynamodb_stream", "table": "T", "bisect": "yes"}, "function 'f': bisect must be true or false, got 'yes'"),
+    ({"type": "authorizer", "ttl": 3601},
+     "function 'f': ttl must be a whole number of seconds from 0 (no caching) to 3600, got 3601"),
+    ({"path": ["/a", 3]}, "function 'f': path 3 must be a string starting with /"),
+    ({"uses": ["nope"]}, ("function 'f': uses 'nope', which is not a function of the app: list sqs functions "
+                          "(queues: none) or s3 functions (buckets: none)")),
     ({"memry": 1, "tmeout": 2}, f"function 'f': unknown keys memry, tmeout (known: {', '.join(KEYS)})"),
     ({"memry": 1}, f"function 'f': unknown key memry (known: {', '.join(KEYS)})"),
 ])
@@ -118,6 +134,8 @@ def test_values_just_outside_the_limits_are_one_line_errors(entry, message):
     ("rate(1 minutes)", "needs a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(5 hours))"),
     ("rate(2 hour)", "needs a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(5 hours))"),
     ("every day", "must be rate(...) or cron(...)"),
+    ("cron(0 3 * * ? *", "must be rate(...) or cron(...)"),
+    ("(0 3 * * ? *)", "must be rate(...) or cron(...)"),
     ("cron(0 3 * * ?)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
     ("cron(0 3 * * ? * *)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
     ("cron(0 3 * * ? %)", "needs six cron fields: minutes hours day-of-month month day-of-week year"),
@@ -135,3 +153,50 @@ def test_a_path_list_keeps_its_order_and_a_string_is_one_path():
     assert paths("f", "/a") == ["/a"]
     with pytest.raises(FunctionsConfigError, match=r"^function 'f': path must be a string or a non-empty list"):
         paths("f", [])
+
+
+def test_the_section_and_its_entries_must_be_mappings_naming_real_functions():
+    def message(config, names):
+        with pytest.raises(FunctionsConfigError) as raised:
+            function_settings(config, names)
+        return str(raised.value)
+
+    assert message({"functions": ["f"]}, ["f"]) == (
+        "tight.yml: functions must be a mapping of function name: settings, got list")
+    assert message({"functions": {"f": "fast"}}, ["f"]) == (
+        "function 'f': expected a mapping of settings (path, memory, ...), got str")
+    assert message({"functions": {"x": {}}}, []) == (
+        "function 'x' in tight.yml has no app/functions/x/handler.py (functions: none)")
+    assert message({"functions": {"x": {}}}, ["a", "b"]) == (
+        "function 'x' in tight.yml has no app/functions/x/handler.py (functions: a, b)")
+
+
+def test_uses_names_the_apps_queues_and_buckets():
+    functions = {"f": {"uses": ["web"]}, "q1": {"type": "sqs"}, "q2": {"type": "sqs"},
+                 "b1": {"type": "s3", "bucket": "x"}, "b2": {"type": "s3", "bucket": "y"}, "web": {}}
+    with pytest.raises(FunctionsConfigError) as raised:
+        function_settings({"functions": functions}, list(functions))
+    assert str(raised.value) == ("function 'f': uses 'web', which is a lambda_proxy function: list sqs functions "
+                                 "(queues: q1, q2) or s3 functions (buckets: b1, b2)")
+
+
+def test_the_auth_section_is_checked_with_the_functions():
+    from tight.dev.auth import AuthConfigError
+
+    with pytest.raises(AuthConfigError, match=r"^auth: jwt needs auth.jwt with an issuer and an audience"):
+        function_settings({"auth": {"default": "jwt"}, "functions": {"f": {}}}, ["f"])
+
+
+@pytest.mark.parametrize(("path", "refused"), [("/_tight/x", True), ("/_tight", True), ("/_tightly", False),
+                                               ("/a/_tight", False)])
+def test_local_serves_dashboard_path_is_kept(path, refused):
+    from tight.dev.routes import Route, routes
+
+    config = {"functions": {"f": {"path": path}}}
+    if not refused:
+        assert routes(config, ["f"]) == [Route("f", path)]
+        return
+    with pytest.raises(FunctionsConfigError) as raised:
+        routes(config, ["f"])
+    assert str(raised.value) == (f"function 'f': path {path} is under /_tight/, which local.serve keeps for its "
+                                 "dashboard: choose another path")
