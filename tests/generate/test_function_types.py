@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -99,7 +100,8 @@ def test_the_whole_app_passes_and_app_index_routes_each_type(typed_app):
     assert "message " in out.stdout  # the generated handler prints each message
 
 
-def test_force_keeps_the_recorded_settings_and_other_types_are_refused(typed_app):
+def test_force_keeps_the_recorded_settings_and_other_types_are_refused(typed_app, tmp_path):
+    typed_app = Path(shutil.copytree(typed_app, tmp_path / "my_service"))  # the module's app stays as generated
     yml = typed_app / "tight.yml"
     yml.write_text(yml.read_text().replace("rate(5 minutes)", "rate(1 hour)  # hourly"))
     before = yml.read_text()
