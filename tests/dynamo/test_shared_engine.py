@@ -81,3 +81,19 @@ def test_shared_environ_rewrites_only_what_picks_account_and_region():
     assert "HTTP_X_MOTO_ACCOUNT_ID" not in shared and environ["HTTP_X_MOTO_ACCOUNT_ID"] == "222222222222"
     unsigned = shared_environ({"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.ListTables"})
     assert f"/{SHARED_REGION}/dynamodb/aws4_request" in unsigned["HTTP_AUTHORIZATION"]
+
+
+def test_queues_and_buckets_are_shared_by_every_region_too_and_forgotten_on_exit():
+    from tight.dev.local_dynamodb import embedded_dynamodb
+
+    with embedded_dynamodb() as endpoint:
+        url = session("eu-west-3", key="one").client("sqs", endpoint_url=endpoint).create_queue(
+            QueueName="shared-q")["QueueUrl"]
+        session("ap-south-1", key="two").client("s3", endpoint_url=endpoint).create_bucket(Bucket="shared-b")
+        other = session("localhost", key="three")
+        assert other.client("sqs", endpoint_url=endpoint).get_queue_url(QueueName="shared-q")["QueueUrl"] == url
+        assert [b["Name"] for b in other.client("s3", endpoint_url=endpoint).list_buckets()["Buckets"]] == \
+            ["shared-b"]
+    with embedded_dynamodb() as endpoint:
+        assert session("us-east-1").client("sqs", endpoint_url=endpoint).list_queues().get("QueueUrls", []) == []
+        assert session("us-east-1").client("s3", endpoint_url=endpoint).list_buckets()["Buckets"] == []

@@ -328,15 +328,17 @@ def _prepare_moto() -> None:
 
 
 def reset_state() -> None:
-    """Forget every table moto holds in this process."""
+    """Forget every table moto holds in this process (and the queues and buckets local.serve made)."""
+    import sys
+
     from moto.dynamodb.models import dynamodb_backends
 
     dynamodb_backends.reset()
-    try:
-        from moto.dynamodbstreams.models import dynamodbstreams_backends
-    except ImportError:  # pragma: no cover - older moto
-        return
-    dynamodbstreams_backends.reset()
+    for name, attribute in (("moto.dynamodbstreams.models", "dynamodbstreams_backends"),
+                            ("moto.sqs.models", "sqs_backends"), ("moto.s3.models", "s3_backends")):
+        module = sys.modules.get(name)  # only what was used: importing a backend costs time
+        if module is not None:
+            getattr(module, attribute).reset()
 
 
 @contextlib.contextmanager
