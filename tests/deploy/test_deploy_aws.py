@@ -429,8 +429,11 @@ def test_logs_follow_prints_new_events_until_interrupted(deployed, deploy_app, a
             raise KeyboardInterrupt
 
     printed = []
-    count = report.logs(deploy_app, read_app_config(deploy_app / "tight.yml"), "users", "test", follow=True,
-                        out=printed.append, cloud_factory=lambda region: Cloud.connect(region, sleep=sleep))
+    try:
+        count = report.logs(deploy_app, read_app_config(deploy_app / "tight.yml"), "users", "test", follow=True,
+                            out=printed.append, cloud_factory=lambda region: Cloud.connect(region, sleep=sleep))
+    finally:  # the deployed stack is shared: other tests expect no recent events in this group
+        logs.delete_log_stream(logGroupName=group, logStreamName=stream)
     assert [line.split(" ", 2)[2] for line in printed] == ["first", "second"]  # each once, in order
     assert count == 2 and polls == [2, 2]
     assert capsys.readouterr().err == f"Following {group} ({REGION}) from 10m ago; Ctrl-C stops.\n"
