@@ -25,8 +25,10 @@ ACCOUNT = "123456789012"
 CREATED_BY_MOTO = {
     "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method",
-    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::Deployment", "AWS::Lambda::Version",
 }
+#: What moto's CloudFormation skips (the stack still succeeds): checked in the template and by cfn-lint.
+SKIPPED_BY_MOTO = {"AWS::Lambda::Alias"}
 
 
 def template_of(root: Path, stage: str) -> dict:
@@ -56,7 +58,7 @@ def test_template_of_the_generated_app_passes_cfn_lint(deploy_app, tmp_path):
     assert linted.returncode == 0, linted.stdout + linted.stderr
     assert linted.stdout == ""
     template = yaml.safe_load(out.read_text())
-    assert {r["Type"] for r in template["Resources"].values()} <= CREATED_BY_MOTO
+    assert {r["Type"] for r in template["Resources"].values()} <= CREATED_BY_MOTO | SKIPPED_BY_MOTO
     assert "*id0" not in out.read_text()  # no YAML aliases: CloudFormation rejects them
 
 
@@ -69,9 +71,14 @@ def test_every_resource_in_the_template_exists_after_deploy(deployed, deploy_app
     template = template_of(deploy_app, "test")
     created = stack_resources(aws, "shop-test")
     for logical, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Alias":
+            continue  # against a local stand-in (moto creates no aliases) the functions are invoked unqualified
+        if resource["Type"] == "AWS::Lambda::Version":  # deploy names each after the zip's sha256
+            logical = next(k for k in created if k.startswith(logical[:-10]) and len(k) == len(logical))
         assert logical in created, logical
         assert created[logical]["ResourceType"] == resource["Type"]
     assert "" not in created  # moto lists a skipped resource type with an empty id
+    assert "versions are published, but the functions are invoked unqualified" in deployed.stdout
     # checked through their own services, too
     functions = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
     assert {"shop-test-hello", "shop-test-users"} <= functions
@@ -351,6 +358,46 @@ def test_declining_the_change_set_deploys_nothing(app_copy, aws, in_moto, monkey
     assert "shop-nope-accounts" not in aws("dynamodb").list_tables()["TableNames"]
     stacks = aws("cloudformation").list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-nope"} <= {"DELETE_COMPLETE"}
+
+
+def test_a_code_change_publishes_a_version_and_rollback_returns_to_the_first_release(app_copy, aws, tight_aws):
+    client, stage = aws("lambda"), "rb"
+
+    def deploy_and_read():
+        result = tight_aws("deploy", "--stage", stage, cwd=app_copy, CI="true")
+        assert result.returncode == 0, result.stdout + result.stderr
+        created = stack_resources(aws, "shop-rb")
+        versions = {k: v for k, v in created.items() if v["ResourceType"] == "AWS::Lambda::Version"}
+        return client.get_function_configuration(FunctionName="shop-rb-hello")["CodeSha256"], versions
+
+    first, versions = deploy_and_read()
+    handler = app_copy / "app" / "functions" / "hello" / "handler.py"
+    handler.write_text(handler.read_text().replace("'world'", "'release 2'"))
+    second, later = deploy_and_read()
+    assert second != first
+    hello = [k for k in later if k.startswith("VersionHello")]
+    assert len(hello) == 1 and hello[0] not in versions, "the changed code made a new version resource"
+    assert later[hello[0]]["ResourceStatus"] == "CREATE_COMPLETE"  # CloudFormation published it
+    # (moto publishes no new version *number* for a function CloudFormation updated; AWS does)
+    assert next(k for k in later if k.startswith("VersionUsers")) not in versions, "one zip: users' too"
+    status = tight_aws("deploy.status", "--stage", stage, cwd=app_copy)
+    hexes = [base64.b64decode(s).hex()[:12] for s in (first, second)]
+    lines = status.stdout.split("Deployments (newest first", 1)[1].splitlines()[1:]
+    assert [line.split(" code ")[1][:12] for line in lines] == [hexes[1], hexes[0]]
+    assert lines[0].endswith("(current)") and " deploy of code " in lines[0]
+
+    asks = tight_aws("deploy.rollback", "--stage", stage, cwd=app_copy)
+    assert (asks.returncode, asks.stderr.strip()) == (2, ("deploy.rollback asks before changing the stack: pass "
+                                                          "--yes to roll stage rb back without asking."))
+    rolled = tight_aws("deploy.rollback", "--stage", stage, "--yes", cwd=app_copy)
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert client.get_function_configuration(FunctionName="shop-rb-hello")["CodeSha256"] == first
+    assert f"back to code {hexes[0]}" in rolled.stdout
+    after = tight_aws("deploy.status", "--stage", stage, cwd=app_copy).stdout.split("Deployments", 1)[1]
+    assert f"rollback to code {hexes[0]}" in after.splitlines()[1]
+    nothing = tight_aws("deploy.rollback", "--stage", "nowhere", "--yes", cwd=app_copy)
+    assert (nothing.returncode, nothing.stderr.strip()) == (1, (f"No stack shop-nowhere in {REGION}: nothing to "
+                                                               "roll back."))
 
 
 JSON_LOGS = [  # Lambda's JSON log format: platform records, logging records (tight's extra fields), a print()

@@ -149,13 +149,13 @@ def test_api_tree_shares_parents_and_each_route_invokes_its_function():
     assert len(methods) == 5
     root = [m for m in methods.values() if m["Properties"]["ResourceId"] == restapi.ROOT]
     assert len(root) == 1
-    assert "${FunctionUsers.Arn}" in root[0]["Properties"]["Integration"]["Uri"]["Fn::Sub"]
+    assert "${FunctionUsers.Arn}:live/" in root[0]["Properties"]["Integration"]["Uri"]["Fn::Sub"]  # the alias
     for method in methods.values():
         assert method["Properties"]["HttpMethod"] == "ANY"
         assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
     permissions = of_type(template, "AWS::Lambda::Permission")
-    assert sorted(p["Properties"]["FunctionName"]["Fn::GetAtt"][0] for p in permissions.values()) == \
-        ["FunctionOrders", "FunctionUsers"]
+    assert sorted(p["Properties"]["FunctionName"]["Fn::Sub"] for p in permissions.values()) == \
+        ["${FunctionOrders.Arn}:live", "${FunctionUsers.Arn}:live"]
     (deployment,) = of_type(template, "AWS::ApiGateway::Deployment").values()
     assert deployment["Properties"]["StageName"] == "dev"
     assert sorted(deployment["DependsOn"]) == sorted(methods)

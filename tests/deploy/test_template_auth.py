@@ -66,7 +66,7 @@ def test_rest_authorizers(rest):
     assert authorizers["JwtAuthorizer"]["ProviderARNs"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:cognito-idp:eu-west-1:${AWS::AccountId}:userpool/eu-west-1_AbCdEf"}]
     permission = rest["Resources"]["AuthInvokeGate"]["Properties"]
-    assert permission["FunctionName"] == {"Fn::GetAtt": ["FunctionGate", "Arn"]}
+    assert permission["FunctionName"] == {"Fn::Sub": "${FunctionGate.Arn}:live"}  # its alias
     assert permission["SourceArn"]["Fn::Sub"].endswith(":${Api}/authorizers/${AuthorizerGate}")
     assert not of_type(rest, "AWS::ApiGatewayV2::Api")
 
@@ -111,7 +111,8 @@ def test_function_urls(http):
     assert urls["LambdaUrlCafeBar"]["AuthType"] == "NONE" and urls["LambdaUrlHook"]["AuthType"] == "AWS_IAM"
     public = [p for p in of_type(http, "AWS::Lambda::Permission").values() if p["Principal"] == "*"]
     assert sorted(p["Action"] for p in public) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
-    assert all(p["FunctionName"] == {"Fn::GetAtt": ["FunctionCafeBar", "Arn"]} for p in public)
+    assert all(p["FunctionName"] == {"Fn::Sub": "${FunctionCafeBar.Arn}:live"} for p in public)
+    assert urls["LambdaUrlCafeBar"]["Qualifier"] == "live"
 
 
 @pytest.mark.parametrize("api", ["rest", "http"])

@@ -62,7 +62,7 @@ def test_sqs_queue_dead_letters_and_mapping(template):
     assert template["Resources"]["DeadLettersOrders"]["Properties"]["QueueName"] == "shop-dev-orders-dlq"
     mapping = template["Resources"]["EventsOrders"]["Properties"]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["QueueOrders", "Arn"]}
-    assert mapping["FunctionName"] == {"Ref": "FunctionOrders"}
+    assert mapping["FunctionName"] == {"Fn::Sub": "${FunctionOrders.Arn}:live"}  # the alias
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (50, 1)
     assert template["Outputs"]["QueueUrlOrders"]["Value"] == {"Ref": "QueueOrders"}
@@ -71,7 +71,7 @@ def test_sqs_queue_dead_letters_and_mapping(template):
 def test_schedule_rule_targets_the_function_with_a_permission(template):
     rule = template["Resources"]["ScheduleNightly"]["Properties"]
     assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)"
-    assert rule["Targets"] == [{"Id": "function", "Arn": {"Fn::GetAtt": ["FunctionNightly", "Arn"]}}]
+    assert rule["Targets"] == [{"Id": "function", "Arn": {"Fn::Sub": "${FunctionNightly.Arn}:live"}}]
     permission = template["Resources"]["RuleInvokeNightly"]["Properties"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["ScheduleNightly", "Arn"]}
@@ -82,11 +82,11 @@ def test_functions_sharing_a_bucket_share_one_bucket_with_every_notification(tem
     assert bucket_id == "BucketUploads"
     assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
     assert bucket["Properties"]["BucketName"] == "shop-dev-uploads"
-    assert bucket["DependsOn"] == ["S3InvokeCleanup", "S3InvokeThumbs"]
+    assert bucket["DependsOn"] == ["AliasCleanup", "AliasThumbs", "S3InvokeCleanup", "S3InvokeThumbs"]
     assert bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"] == [
-        {"Event": "s3:ObjectRemoved:*", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
-        {"Event": "s3:ObjectRestore:Completed", "Function": {"Fn::GetAtt": ["FunctionCleanup", "Arn"]}},
-        {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["FunctionThumbs", "Arn"]},
+        {"Event": "s3:ObjectRemoved:*", "Function": {"Fn::Sub": "${FunctionCleanup.Arn}:live"}},
+        {"Event": "s3:ObjectRestore:Completed", "Function": {"Fn::Sub": "${FunctionCleanup.Arn}:live"}},
+        {"Event": "s3:ObjectCreated:*", "Function": {"Fn::Sub": "${FunctionThumbs.Arn}:live"},
          "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "photos/"}]}}},
     ]
     permission = template["Resources"]["S3InvokeThumbs"]["Properties"]
@@ -213,7 +213,7 @@ def test_async_functions_get_an_invoke_config_with_an_on_failure_queue(template)
         config = template["Resources"][logical_id("AsyncConfig", function)]
         assert config["Type"] == "AWS::Lambda::EventInvokeConfig"
         assert config["Properties"] == {
-            "FunctionName": {"Ref": logical_id("Function", function)}, "Qualifier": "$LATEST",
+            "FunctionName": {"Ref": logical_id("Function", function)}, "Qualifier": "live",
             "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21600,
             "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [logical_id("DeadLetters", function),
                                                                                "Arn"]}}}}

@@ -66,7 +66,8 @@ S3_EVENTS = frozenset(f"s3:{e}" for e in (
 REQUIRED = {"schedule": {"schedule": "rate(5 minutes)"}, "s3": {"bucket": "uploads"},
             "dynamodb_stream": {"table": "MyModel"}}
 #: Keys every type takes: ``tables`` adds models (or tables) to those the code imports, for its IAM role.
-KEYS = ("type", "memory", "timeout", "log_retention", "uses", "tables", *TYPE_KEYS)
+KEYS = ("type", "memory", "timeout", "log_retention", "uses", "tables", *TYPE_KEYS,
+        "snapstart", "provisioned_concurrency", "reserved_concurrency")
 #: The path local.serve keeps for its dashboard: no function route may start with it.
 RESERVED_PATH = "/_tight"
 
@@ -154,6 +155,7 @@ def _check(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         if unknown:
             raise FunctionsConfigError(f"function {name!r}: events {unknown[0]!r} is not an S3 event type "
                                        "(e.g. s3:ObjectCreated:*, s3:ObjectRemoved:Delete)")
+    _check_concurrency(name, result)
     if not isinstance(result.get("fifo", False), bool):
         raise FunctionsConfigError(f"function {name!r}: fifo must be true or false, got {result['fifo']!r}")
     if "uses" in result:
@@ -191,6 +193,24 @@ def _check_failures(name: str, result: dict[str, Any]) -> None:
 
 _RATE = re.compile(r"rate\(([1-9][0-9]{0,8}) (minutes?|hours?|days?)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
+
+
+def _check_concurrency(name: str, result: dict[str, Any]) -> None:
+    """``snapstart`` (true/false), ``provisioned_concurrency`` and ``reserved_concurrency`` (whole numbers)."""
+    if not isinstance(result.get("snapstart", False), bool):
+        raise FunctionsConfigError(f"function {name!r}: snapstart must be true or false, got {result['snapstart']!r}")
+    if "provisioned_concurrency" in result:
+        _whole(name, "provisioned_concurrency", result["provisioned_concurrency"], 1, 10000)
+    if "reserved_concurrency" in result:
+        _whole(name, "reserved_concurrency", result["reserved_concurrency"], 0, 10000)
+    if result.get("snapstart") and result.get("provisioned_concurrency"):
+        raise FunctionsConfigError(f"function {name!r}: snapstart and provisioned_concurrency cannot be used "
+                                   "together: Lambda refuses SnapStart on a version with provisioned concurrency "
+                                   "(keep one of them)")
+    reserved, provisioned = result.get("reserved_concurrency"), result.get("provisioned_concurrency")
+    if reserved is not None and provisioned and provisioned > reserved:
+        raise FunctionsConfigError(f"function {name!r}: provisioned_concurrency {provisioned} is above "
+                                   f"reserved_concurrency {reserved}: raise reserved_concurrency or lower it")
 
 
 def check_schedule(name: str, expression: str) -> str:

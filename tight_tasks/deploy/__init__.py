@@ -129,5 +129,21 @@ def logs(c, name, stage=None, since="10m", follow=False, region=None, level=None
         level=level, request_id=request_id)
 
 
-ns = Collection("deploy", deploy_, template, status, delete, logs)
+@task(help={"stage": "Stage to roll back (required).", "region": REGION_HELP,
+            "yes": "Do not ask (needed when not on a terminal)."})
+def rollback(c, stage=None, region=None, yes=False):
+    """Take a stage back to the deployment before the last one (its code and template), through a change set."""
+    app_root()
+    from .history import rollback as run
+
+    if not stage:
+        raise fail("deploy.rollback needs --stage: name the stage to roll back (e.g. --stage prod).", code=2)
+    values, opts = _settings(c)
+    if not yes and not _terminal():
+        raise fail(f"deploy.rollback asks before changing the stack: pass --yes to roll stage {stage} back "
+                   "without asking.", code=2)
+    run(values, stage, region=region or opts["region"], confirm=None if yes else ask)
+
+
+ns = Collection("deploy", deploy_, template, status, delete, logs, rollback)
 ns.configure({"deploy": DEFAULTS})

@@ -124,7 +124,8 @@ class Cloud:
     def pages(self, service: str, operation: str, key: str, **params: Any) -> Iterator[Any]:
         """Every item under ``key`` of every page of a paginated call."""
         token_in, token_out = {"cloudformation": ("NextToken", "NextToken"), "logs": ("nextToken", "nextToken"),
-                               "apigateway": ("position", "position")}[service]
+                               "apigateway": ("position", "position"),
+                               "s3": ("ContinuationToken", "NextContinuationToken")}[service]
         while True:
             page = self.call(service, operation, **params)
             yield from page.get(key) or []

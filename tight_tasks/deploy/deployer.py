@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..config import fail
 from ..console import say
-from . import changeset
+from . import changeset, history
 from .cloud import Cloud, CloudError
 from .parts import App, TemplateError, function_name, stack_name
 from .template import build, render
@@ -290,6 +291,12 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
         if not bucket:
             bucket = code_bucket(cloud, None, out)
         key = upload_code(cloud, bucket, app.name, zip_path, out)
+        local = cloud.local_endpoint("lambda")
+        if local:
+            out(f"Note: {local} is a local stand-in for AWS: versions are published, but the functions are "
+                "invoked unqualified (moto's CloudFormation creates no Lambda aliases).")
+        app = replace(app, code_sha256=sha256_file(zip_path), aliases=not local)
+        text = render(build(app))  # versions named after the code
         plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key},
                               description=f"tight deploy of {app.name} ({app.stage})",
                               delete_hint=f"tight deploy.delete --stage {app.stage}",
@@ -310,6 +317,7 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
             raise fail(f"Stopped watching: CloudFormation carries on with {stack}; "
                        f"`tight deploy.status --stage {app.stage}` shows where it is.", code=130) from None
         out(f"Stack {stack} is {status} ({cloud.region}).")
+        history.record(cloud, bucket, app.name, app.stage, key, text)  # what deploy.rollback goes back to
         summary(cloud, app, plan.stack_id or stack, out)
         return status
     except CloudError as exc:

@@ -29,9 +29,11 @@ KINDS = frozenset({
     "AsyncConfig", "Stack", "ApiOptions",
     "HttpIntegration", "HttpInvoke", "HttpRoute", "HttpOptions", "Authorizer", "AuthInvoke",
     "LambdaUrl", "UrlPublic", "UrlInvoke",
+    "Version", "Alias", "DeployGroup", "Errors", "Throttles", "IteratorAge", "Backlog",
 })
 #: Logical ids of resources without a name (one per template); none starts with a kind, so no named id equals one.
-SINGLETONS = frozenset({"Api", "HttpApi", "HttpApiStage", "HttpApiAccessLogs", "JwtAuthorizer"})
+SINGLETONS = frozenset({"Api", "HttpApi", "HttpApiStage", "HttpApiAccessLogs", "JwtAuthorizer",
+                        "AlarmTopic", "AlarmEmail", "ServerErrorsAlarm", "DeployApplication", "DeployServiceRole"})
 #: The same for outputs (their own namespace).
 OUTPUT_KINDS, OUTPUT_SINGLETONS = frozenset({"QueueUrl"}), frozenset({"ApiUrl"})
 
@@ -70,6 +72,10 @@ class App:
     deploy: Mapping[str, Any] = field(default_factory=dict)
     #: Table name -> the model's deploy-only options (``point_in_time_recovery``).
     table_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: sha256 (hex) of the code zip, when known (deploy): versions are named after it (see :mod:`.versions`).
+    code_sha256: str = ""
+    #: Invoke every function through its ``live`` alias (False against a stand-in that has no aliases).
+    aliases: bool = True
 
 
 @dataclass

@@ -58,6 +58,12 @@ def status(settings: Mapping[str, Any], stage: str, region: str | None = None, o
                 table = cloud.call("dynamodb", "describe_table", TableName=physical)["Table"]
                 report["tables"][physical] = table
                 out(f"Table {physical}: {table.get('TableStatus')}, {table.get('ItemCount', 0)} items")
+        from . import history
+
+        found = history.records(cloud, history.bucket_of(cloud, settings), name, stage)
+        report["deployments"] = found
+        for line in history.describe(found):
+            out(line)
     except CloudError as exc:
         raise fail(str(exc)) from None
     return report

@@ -10,6 +10,9 @@ models), runs every builder of :data:`FAMILIES` over it and returns the template
 * :mod:`.restapi`: a REST API for the routes of ``lambda_proxy`` functions, or with ``api: http``
   :mod:`.httpapi`: an HTTP API; both authorized by :mod:`.authorizers`;
 * :mod:`.function_urls`: a Function URL per ``functions.NAME.url``;
+* :mod:`.observability`: tracing, JSON logs and alarms (``deploy.tracing``/``log_format``/``alarms``);
+* :mod:`.versions`: a version per code change and the alias ``live`` per function, which every invoker
+  calls; ``deploy.rollout`` through CodeDeploy; snapstart and concurrency settings;
 * :mod:`.roles`: a role per function, from what the other families granted it (and :data:`.roles.GRANTS`).
 
 **Adding a family** (authorizers, alarms, ...): write a module with a builder ``(App) -> Parts``
@@ -26,6 +29,7 @@ from typing import Any
 from .function_urls import function_urls_family
 from .functions import check_environment, functions_family
 from .httpapi import http_api_parts
+from .observability import observability_parts
 from .parts import (  # noqa: F401 (the names other modules import from here)
     PARTITION,
     App,
@@ -39,6 +43,7 @@ from .parts import (  # noqa: F401 (the names other modules import from here)
 from .restapi import api_parts
 from .roles import POLICY_LIMIT, group_arns, roles_family  # noqa: F401
 from .tables import tables_family
+from .versions import versions_parts
 
 #: The builders of the template, in order; each returns the :class:`Parts` of one resource family.
 FAMILIES: list[Callable[[App], Parts]] = [tables_family, functions_family, api_parts, http_api_parts,
@@ -55,6 +60,8 @@ def build(app: App) -> dict[str, Any]:
     if not parts.resources:
         raise TemplateError("the app has no functions (app/functions/NAME/handler.py) and no models: "
                             "nothing to deploy")
+    parts.add(observability_parts(app, parts))  # reads the other families' resources
+    parts.add(versions_parts(app, parts))  # points every invoker at the functions' aliases
     parts.add(roles_family(app, parts))
     resources = dict(parts.resources)
     template: dict[str, Any] = {
