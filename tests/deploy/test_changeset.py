@@ -166,13 +166,17 @@ def test_status_shows_the_stacks_outputs(cfn):
     stub.add_response("list_stack_resources", {"StackResourceSummaries": [
         {"LogicalResourceId": "Api", "PhysicalResourceId": "abc", "ResourceType": "AWS::ApiGateway::RestApi",
          "ResourceStatus": "CREATE_COMPLETE", "LastUpdatedTimestamp": NOW}]}, {"StackName": STACK_ID})
+    s3 = cloud._clients["s3", False] = cloud.session.client("s3")
     printed = []
-    with Stubber(sts) as sts_stub:
+    with Stubber(sts) as sts_stub, Stubber(s3) as s3_stub:
         sts_stub.add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::1:user/u",
                                                       "UserId": "u"}, {})
+        s3_stub.add_client_error("head_bucket", "404", http_status_code=404,
+                                 expected_params={"Bucket": "tight-deploy-123456789012-eu-west-1"})
         report.status({"name": "shop"}, "dev", out=printed.append, cloud_factory=lambda region: cloud)
     assert printed[1:] == ["API: https://abc.execute-api.eu-west-1.amazonaws.com/dev/",
-                           "Output OrdersQueueUrl: https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders"]
+                           "Output OrdersQueueUrl: https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders",
+                           "Deployments: none recorded (tight records each deploy from now on)."]
     assert printed[0].startswith("Stack shop-dev: UPDATE_COMPLETE (eu-west-1)")
 
 
