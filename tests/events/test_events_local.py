@@ -102,8 +102,9 @@ def test_serve_lists_event_functions_as_not_served(event_app):
                 break
         banner = "\n".join(lines)
         assert "  audit (dynamodb_stream): not served over HTTP" in banner, banner
-        for name, kind in (("nightly", "schedule"), ("orders", "sqs"), ("thumbnails", "s3")):
+        for name, kind in (("orders", "sqs"), ("thumbnails", "s3")):  # no engine (--no-db): no queue, no bucket
             assert f"  {name} ({kind}): not served over HTTP; try `tight local.invoke {name}`" in banner
+        assert "  nightly (schedule): " in banner and "; run now: POST /_tight/schedules/nightly" in banner
         assert "-> api" in banner and "-> orders" not in banner
         base = next(line.split()[2] for line in lines if line.startswith("Listening on"))
         with pytest.raises(urllib.error.HTTPError) as missing:

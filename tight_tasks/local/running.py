@@ -108,6 +108,12 @@ class Running:
         self.stop_sources()
         self.activity.stop()
 
+    def served(self) -> frozenset[str]:
+        """The functions whose events are delivered (their banner lines are :meth:`banner`'s)."""
+        res = self.resources
+        names = set(res.queues) | set(res.notices) | set(res.streams) if res else set()
+        return frozenset(names | set(self.timer.functions if self.timer else ()))
+
     def banner(self) -> list[str]:
         res = self.resources
         lines = []

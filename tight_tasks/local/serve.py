@@ -244,7 +244,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 _UNSET = object()
 
 
-def banner(app: LocalApp, base: str) -> list[str]:
+def banner(app: LocalApp, base: str, served: frozenset[str] = frozenset()) -> list[str]:
+    """The routes, then the other functions (those in ``served`` are described by the event sources)."""
     lines = []
     width = max((len(r.path) for r in app.table.routes), default=0) + len(base)
     for route in app.table.routes:
@@ -257,8 +258,9 @@ def banner(app: LocalApp, base: str) -> list[str]:
         lines.append(f"  JWT: tokens of {verifier.issuer}, and `tight local.token` tokens (this app's local key: "
                      "accepted here only, never by AWS)")
     lines += [f"  Note: {note}" for note in (app.guard.notes if app.guard else [])]
-    others = {name: fn["type"] for name, fn in app.settings.items() if fn["type"] != "lambda_proxy"}
-    if not lines and not others:
+    others = {name: fn["type"] for name, fn in app.settings.items()
+              if fn["type"] != "lambda_proxy" and name not in served}
+    if not lines and not others and not served:
         lines.append("  (no functions: add one with `tight generate.function NAME`)")
     for name, kind in sorted(others.items()):
         lines.append(f"  {name} ({kind}): not served over HTTP; try `tight local.invoke {name}`")
@@ -307,7 +309,7 @@ def _run(app: LocalApp, sources, application, root: Path, sock: socket.socket, h
     say(f"Serving {app_name(root) or root.name} (payload {payload}, stage {app.stage}) with {where}")
     if database:
         say(f"Tables: {', '.join(database['tables']) or 'none'}")
-    for line in banner(app, base) + sources.banner():
+    for line in banner(app, base, sources.served()) + sources.banner():
         say(line)
     say(f"Dashboard: {base}/_tight/")
     say(f"Listening on {base}{'' if reload else ' (no reload)'}")
