@@ -200,6 +200,51 @@ def test_a_one_key_get_is_one_get_item_and_a_key_list_still_a_batch(fresh, monke
         engine.delete_schema()
 
 
+def test_loading_an_item_leaves_the_state_flywheels_own_load_leaves():
+    from flywheel import Composite, Engine, Field, Model
+    from flywheel.models import Model as Base
+
+    from tight.providers.aws.clients import flywheel_fix
+
+    flywheel_fix.patch()
+    flywheels = Base.__dict__["ddb_load_"].__func__._tight_original.__func__  # the patched loader keeps flywheel's
+
+    class Order(Model):
+        __metadata__: ClassVar[dict] = {"_name": "tight-test-orders"}
+        user = Field(type=str, hash_key=True)
+        at = Field(type=int, range_key=True)
+        tags = Field(type=set)
+        extra = Field(type=dict)
+        items = Field(type=list)
+        at_time = Field(type=datetime.datetime)
+        note = Field(type=str, default="none")
+        score = Field(type=float)
+        both = Composite("user", "note")
+
+    class Hooked(Order):  # overrides a step: flywheel's own load is used
+        def post_load_(self, engine):
+            super().post_load_(engine)
+            self.hooked = True
+
+    engine = Engine()
+    engine.register(Order, Hooked)
+    data = {"user": "café", "at": decimal.Decimal(3), "tags": {"a", "b"}, "extra": {"k": [1, 2]}, "items": ["x"],
+            "at_time": decimal.Decimal("1700000000.25"), "score": decimal.Decimal("2.5"), "undeclared": "ignored",
+            "both": "café:none"}
+    for model in (Order, Hooked):
+        for loaded in (data, {"user": "x", "at": decimal.Decimal(1)}):
+            fast, slow = model.ddb_load_(engine, dict(loaded)), flywheels(model, engine, dict(loaded))
+            assert type(fast) is model and vars(fast) == vars(slow), (vars(fast), vars(slow))
+            assert fast.both == slow.both and fast.persisted_ and fast.__engine__ is engine
+            assert fast.__cache__ is not fast.__dict__ and (fast.__cache__.get("tags") is not fast.tags or
+                                                           not fast.tags)
+    loaded = Order.ddb_load_(engine, data)
+    loaded.tags.add("c")
+    loaded.note = "changed"
+    assert loaded.__dirty__ == {"note", "both"} and loaded.cached_("tags") == {"a", "b"}
+    assert Hooked.ddb_load_(engine, data).hooked is True
+
+
 ROUND_TRIP = textwrap.dedent("""
     import datetime, os, sys
     sys.path.insert(0, os.environ["TIGHT_REPO"])
