@@ -1,5 +1,9 @@
-"""deploy.template for 100 functions + 100 models (limit 2 s) against dynamo.generateschema on the same
-models; a no-op `tight deploy` against moto's server next to `tight generate.artifact`."""
+"""deploy.template for 100 and 150 functions + 100 models (limit 2 s) against dynamo.generateschema on the
+same models (150 functions need nested stacks and a raised REST API quota, deploy.api_resources); resources
+per HTTP function; a no-op `tight deploy` against moto's server next to `tight generate.artifact`.
+
+The largest app deployed in the tests: tests/deploy/test_deploy_nested_aws.py (72 HTTP functions and an
+sqs worker, nested stacks on moto's server)."""
 import os
 import socket
 import subprocess
@@ -28,16 +32,32 @@ def tight(*args, cwd, env=None):
                           text=True)
 
 
-def big_app(tmp):
-    tight("generate.app", "big", cwd=tmp)
-    root = tmp / "big"
-    for n in range(100):
+def big_app(tmp, functions=100, name="big"):
+    tight("generate.app", name, cwd=tmp)
+    root = tmp / name
+    if functions > 149:  # two paths a function: past API Gateway's default 300 resources per REST API
+        with open(root / "tight.yml", "a", encoding="utf-8") as handle:
+            handle.write("deploy:\n  api_resources: 400\n")
+    for n in range(functions):
         folder = root / "app" / "functions" / f"fn{n:03d}"
         folder.mkdir(parents=True)
         (folder / "__init__.py").write_text("")
         (folder / "handler.py").write_text("def get_handler(*args, **kwargs):\n    return {}\n")
-        (root / "app" / "models" / f"Model{n:03d}.py").write_text(MODEL.format(n=n))
+        if n < 100:
+            (root / "app" / "models" / f"Model{n:03d}.py").write_text(MODEL.format(n=n))
     return root
+
+
+def resources_per_function(tmp):
+    """Resources one more HTTP function adds to the template."""
+    import yaml
+
+    counts = []
+    for functions in (10, 11):
+        root = big_app(tmp / f"count{functions}", functions, name="count")
+        text = tight("deploy.template", "--output", "-", cwd=root).stdout
+        counts.append(len(yaml.safe_load(text)["Resources"]))
+    return counts[1] - counts[0]
 
 
 def moto_env(tmp):
@@ -59,14 +79,23 @@ def moto_env(tmp):
 
 
 def run(tmp):
-    root = big_app(tmp)
-    out = tmp / "template.yml"
-    template, schema = median_interleaved(
-        lambda: wall([PY, "-m", "tight_tasks", "deploy.template", "--output", str(out)], cwd=root),
-        lambda: wall([PY, "-m", "tight_tasks", "dynamo.generateschema"], cwd=root))
-    size = out.stat().st_size
-    yield Figure(f"deploy.template, 100 functions + 100 models ({size:,} bytes; limit 2 s: "
-                 f"{'ok' if template <= 2 else 'MISSED'})", template, "dynamo.generateschema (same models)", schema)
+    for functions in (100, 150):
+        (tmp / str(functions)).mkdir()
+        root = big_app(tmp / str(functions), functions)
+        out = tmp / str(functions) / "template.yml"
+        template, schema = median_interleaved(
+            lambda out=out, root=root: wall([PY, "-m", "tight_tasks", "deploy.template", "--output", str(out)],
+                                            cwd=root),
+            lambda root=root: wall([PY, "-m", "tight_tasks", "dynamo.generateschema"], cwd=root))
+        nested = len(list(out.parent.glob("template.StackPart*.yml")))
+        size = sum(p.stat().st_size for p in out.parent.glob("template*.yml"))
+        yield Figure(f"deploy.template, {functions} functions + 100 models ({nested} nested stacks, {size:,} bytes; "
+                     f"limit 2 s: {'ok' if template <= 2 else 'MISSED'})", template,
+                     "dynamo.generateschema (same models)", schema)
+    (tmp / "count10").mkdir()
+    (tmp / "count11").mkdir()
+    yield Figure("resources per HTTP function (function, role, log group, 2 paths, 2 methods, permission)",
+                 resources_per_function(tmp), "one shared role (round 3)", 7, unit="", runs=1)
 
     server, env = moto_env(tmp)
     try:

@@ -240,6 +240,17 @@ def aws_env(endpoint: str, **extra: str) -> dict[str, str]:
                      AWS_SHARED_CREDENTIALS_FILE=os.devnull, **extra)
 
 
+def _api_gateway_logging_role(endpoint: str) -> None:
+    """What an AWS account has once: API Gateway's CloudWatch Logs role (REST access logs need it)."""
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name=AWS_REGION)
+    role = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
+    session.client("apigateway", endpoint_url=endpoint).update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}])
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """A moto server (every service) for the session: ``http://localhost:PORT``.
@@ -251,7 +262,9 @@ def moto_endpoint():
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    yield f"http://localhost:{port}"
+    endpoint = f"http://localhost:{port}"
+    _api_gateway_logging_role(endpoint)
+    yield endpoint
     server.stop()
 
 

@@ -88,10 +88,10 @@ def deployed(deploy_app, tight_aws):
     return result
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess:
+def cfn_lint(*paths: Path) -> subprocess.CompletedProcess:
     lint = shutil.which("cfn-lint") or str(Path(sys.executable).with_name("cfn-lint"))
-    return subprocess.run([lint, "--format", "parseable", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run([lint, "--format", "parseable", *map(str, paths)], capture_output=True, text=True,
+                          timeout=300, check=False)
 
 
 # -- a deployed function, run as Lambda would: its zip, its Environment, a Python with only boto3 ----------

@@ -68,8 +68,8 @@ def test_function_resources_follow_settings():
     users = template["Resources"]["FunctionUsers"]["Properties"]
     assert (users["MemorySize"], users["Timeout"]) == (256, 30)
     logs = of_type(template, "AWS::Logs::LogGroup")
-    assert {v["Properties"]["LogGroupName"]: v["Properties"]["RetentionInDays"] for v in logs.values()} == \
-        {"/aws/lambda/shop-dev-hello": 90, "/aws/lambda/shop-dev-users": 14}
+    assert {v["Properties"].get("LogGroupName"): v["Properties"]["RetentionInDays"] for v in logs.values()} == \
+        {"/aws/lambda/shop-dev-hello": 90, "/aws/lambda/shop-dev-users": 14, None: 90}  # None: the API access logs
     assert template["Resources"]["FunctionHello"]["DependsOn"] == ["LogsHello"]
 
 
@@ -157,7 +157,7 @@ def test_api_tree_shares_parents_and_each_route_invokes_its_function():
     assert sorted(p["Properties"]["FunctionName"]["Fn::Sub"] for p in permissions.values()) == \
         ["${FunctionOrders.Arn}:live", "${FunctionUsers.Arn}:live"]
     (deployment,) = of_type(template, "AWS::ApiGateway::Deployment").values()
-    assert deployment["Properties"]["StageName"] == "dev"
+    assert template["Resources"]["ApiStage"]["Properties"]["StageName"] == "dev"
     assert sorted(deployment["DependsOn"]) == sorted(methods)
 
 
@@ -304,3 +304,37 @@ def test_a_model_opts_out_of_point_in_time_recovery_and_deploy_protect_is_checke
         (app_root / "app" / "models" / "Log.py").read_text().replace("False", "'no'"))
     with pytest.raises(Exit, match=r"model Log: __metadata__\['point_in_time_recovery'\] must be True or False"):
         inputs.read_app(app_root, {"name": "shop"}, "prod")
+
+
+def test_the_rest_api_has_binary_types_and_an_explicit_throttled_logged_stage():
+    import dataclasses
+
+    template = build(dataclasses.replace(make_app(("a", "b")), deploy={"throttle": {"rate": 25.5, "burst": 50}}))
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["BinaryMediaTypes"] == ["*/*"]  # bytes a handler returns reach clients as bytes
+    (deployment_id, deployment), = of_type(template, "AWS::ApiGateway::Deployment").items()
+    assert "StageName" not in deployment["Properties"]  # the stage is its own resource
+    stage = template["Resources"]["ApiStage"]["Properties"]
+    assert (stage["StageName"], stage["DeploymentId"], stage["RestApiId"]) == ("dev", {"Ref": deployment_id},
+                                                                               {"Ref": "Api"})
+    assert stage["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 25.5,
+                                        "ThrottlingBurstLimit": 50}]
+    assert stage["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert json.loads(stage["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
+    logs = template["Resources"]["ApiAccessLogs"]
+    assert (logs["DeletionPolicy"], logs["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    default = build(make_app(("a",)))["Resources"]["ApiStage"]["Properties"]["MethodSettings"][0]
+    assert (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"]) == (100, 200)
+
+
+@pytest.mark.parametrize("throttle, message", [
+    ({"rate": 0}, "deploy.throttle.rate must be a positive number"),
+    ({"burst": 1.5}, "deploy.throttle.burst must be a whole number"),
+    ({"speed": 3}, "deploy.throttle must be a mapping of rate and burst"),
+    ("fast", "deploy.throttle must be a mapping of rate and burst"),
+])
+def test_throttle_settings_api_gateway_would_refuse(throttle, message):
+    import dataclasses
+
+    with pytest.raises(TemplateError, match=message):
+        build(dataclasses.replace(make_app(("a",)), deploy={"throttle": throttle}))

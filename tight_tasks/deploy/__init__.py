@@ -81,7 +81,7 @@ def template(c, stage=None, output=None):
     import os
 
     root = app_root()
-    from .deployer import write_template
+    from .stackfiles import write_template
 
     values, opts = _settings(c)
     output = os.path.abspath(output) if output and output != "-" else output

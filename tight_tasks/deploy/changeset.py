@@ -45,6 +45,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     #: Parameters whose values change (a new code zip changes CodeKey).
     parameters: list[str] = field(default_factory=list)
+    #: Whether ``execute_change_set`` was sent (from then on CloudFormation carries on without us).
+    executed: bool = False
 
     @property
     def nothing_to_do(self) -> bool:
@@ -119,7 +121,13 @@ def plan(cloud: Cloud, stack: str, parameters: Mapping[str, str], template_body:
             return result
         raise
     result.stack_id = created.get("StackId") or result.stack_id
-    described = _wait_for_change_set(cloud, created["Id"])
+    try:
+        described = _wait_for_change_set(cloud, created["Id"])
+    except KeyboardInterrupt:  # leave nothing behind: the change set, and the empty stack a first one made
+        cloud.call("cloudformation", "delete_change_set", ChangeSetName=created["Id"])
+        if kind == "CREATE" and result.stack_id:
+            cloud.call("cloudformation", "delete_stack", StackName=result.stack_id)
+        raise
     if described.get("Status") == "FAILED":
         reason = " ".join(str(described.get("StatusReason") or "no reason given").split())
         cloud.call("cloudformation", "delete_change_set", ChangeSetName=created["Id"])
@@ -201,6 +209,7 @@ def latest_event(cloud: Cloud, stack_id: str | None) -> str | None:
 def apply(cloud: Cloud, plan: Plan, out: Callable[[str], None] = say) -> str:
     """Execute the plan's change set and follow it; returns the final status or raises :class:`DeployFailed`."""
     since = latest_event(cloud, plan.stack_id)
+    plan.executed = True
     try:
         cloud.call("cloudformation", "execute_change_set", once=True, ChangeSetName=plan.change_set)
     except CloudError as exc:

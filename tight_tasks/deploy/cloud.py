@@ -42,6 +42,12 @@ def _unparsed(text: str) -> str:
     return " ".join(text.split())[:500]
 
 
+def _owned(owner: str | None) -> dict[str, str]:
+    """``ExpectedBucketOwner``: S3 refuses the call when the bucket is another account's (a name taken after
+    ours was deleted, or a bucket named in tight.yml that is not ours)."""
+    return {"ExpectedBucketOwner": owner} if owner else {}
+
+
 class Cloud:
     """AWS calls tight makes, over one boto3 session."""
 
@@ -120,6 +126,10 @@ class Cloud:
                              "AWS_ENDPOINT_URL and the region.") from None
         except (errors.BotoCoreError, ResponseParserError) as exc:
             raise CloudError(f"{service} {operation} failed: {_unparsed(str(exc))}") from None
+        except (KeyError, TypeError, AttributeError) as exc:  # botocore could not read the answer at all
+            endpoint = self.client(service, once).meta.endpoint_url
+            raise CloudError(f"{service} {operation} failed: {endpoint} did not answer as AWS does ({type(exc).__name__}"
+                             f" {exc} reading its reply): check AWS_ENDPOINT_URL and the network.") from None
 
     def pages(self, service: str, operation: str, key: str, **params: Any) -> Iterator[Any]:
         """Every item under ``key`` of every page of a paginated call."""
@@ -141,11 +151,11 @@ class Cloud:
             self._account = self.call("sts", "get_caller_identity")["Account"]
         return self._account
 
-    def bucket_exists(self, bucket: str) -> bool:
-        """Whether ``bucket`` exists (and is ours); one in another region is an error: Lambda reads code
-        only from a bucket in its own region."""
+    def bucket_exists(self, bucket: str, owner: str | None = None) -> bool:
+        """Whether ``bucket`` exists (and is ours: ``owner``'s, when given); one in another region is an error:
+        Lambda reads code only from a bucket in its own region."""
         try:
-            answer = self.call("s3", "head_bucket", Bucket=bucket)
+            answer = self.call("s3", "head_bucket", Bucket=bucket, **_owned(owner))
         except CloudError as exc:
             if exc.code in ("404", "NoSuchBucket", "NotFound"):
                 return False
@@ -168,19 +178,23 @@ class Cloud:
         self.call("s3", "put_public_access_block", Bucket=bucket, PublicAccessBlockConfiguration={
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
             "RestrictPublicBuckets": True})
+        self.call("s3", "put_bucket_ownership_controls", Bucket=bucket,
+                  OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        self.call("s3", "put_bucket_encryption", Bucket=bucket, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
 
-    def object_exists(self, bucket: str, key: str) -> bool:
+    def object_exists(self, bucket: str, key: str, owner: str | None = None) -> bool:
         try:
-            self.call("s3", "head_object", Bucket=bucket, Key=key)
+            self.call("s3", "head_object", Bucket=bucket, Key=key, **_owned(owner))
         except CloudError as exc:
             if exc.code in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
         return True
 
-    def upload(self, bucket: str, key: str, body: Path | bytes) -> None:
+    def upload(self, bucket: str, key: str, body: Path | bytes, owner: str | None = None) -> None:
         data = body if isinstance(body, bytes) else Path(body).read_bytes()
-        self.call("s3", "put_object", Bucket=bucket, Key=key, Body=data)
+        self.call("s3", "put_object", Bucket=bucket, Key=key, Body=data, **_owned(owner))
 
     def object_url(self, bucket: str, key: str) -> str:
         """A path-style URL of an object, as CloudFormation's TemplateURL wants it."""
@@ -208,8 +222,13 @@ class Cloud:
         live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
         return live[-1] if live else None
 
-    def stack_resources(self, name: str) -> list[dict[str, Any]]:
-        return list(self.pages("cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name))
+    def stack_resources(self, name: str, nested: bool = False) -> list[dict[str, Any]]:
+        """The stack's resources; ``nested``: with those of its nested stacks (tight's large apps)."""
+        found = list(self.pages("cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=name))
+        for resource in list(found) if nested else ():
+            if resource.get("ResourceType") == "AWS::CloudFormation::Stack" and resource.get("PhysicalResourceId"):
+                found.extend(self.stack_resources(resource["PhysicalResourceId"], nested=True))
+        return found
 
     def stack_events(self, name: str, since: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """The stack's events newer than event ``since`` (all without it), newest first, at most ``limit``."""

@@ -17,65 +17,8 @@ from ..config import fail
 from ..console import say
 from . import changeset, history
 from .cloud import Cloud, CloudError
-from .parts import App, TemplateError, function_name, stack_name
-from .template import build, render
-
-#: CloudFormation's limit on a template passed inline; a larger one goes through S3.
-TEMPLATE_BODY_LIMIT = 51200
-CODE_PREFIX = "tight"
-
-
-def make_template(root: Path, settings: Mapping[str, Any], stage: str) -> tuple[App, str]:
-    """The app read for ``stage`` and its template as YAML text."""
-    from ..console import warn
-    from .functions import timeout_warnings
-    from .inputs import read_app
-
-    app = read_app(root, settings, stage)
-    try:
-        text = render(build(app))
-    except TemplateError as exc:
-        raise fail(f"Cannot make the template: {exc}.") from None
-    for line in timeout_warnings(app, settings.get("functions")):
-        warn(f"Warning: {line}.")
-    return app, text
-
-
-def _is_template(path: Path) -> bool:
-    """Whether ``path`` holds a template that ``deploy.template`` wrote (its first lines say so)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096).decode("utf-8", "replace").splitlines()
-    except OSError:
-        return False
-    return head[:1] == ["AWSTemplateFormatVersion: '2010-09-09'"] and any(
-        line.startswith("Description: ") and line.endswith("deployed by tight") for line in head[1:3])
-
-
-def _check_replaceable(path: Path) -> None:
-    """Refuse to replace a file tight did not write (``--output tight.yml`` replaced the app's settings)."""
-    if path.is_symlink() or (path.exists() and not path.is_dir() and not _is_template(path)):
-        raise fail(f"Not writing {path}: it exists and is not a template written by deploy.template; "
-                   "pick another --output (or delete that file yourself).")
-
-
-def write_template(root: Path, settings: Mapping[str, Any], stage: str, output: str | None,
-                   out: Callable[[str], None] = say) -> Path | None:
-    """Write the template to ``output`` (default ``builds/<name>-<stage>.template.yml``; ``-``: stdout)."""
-    app, text = make_template(root, settings, stage)
-    if output == "-":
-        out(text.rstrip("\n"))
-        return None
-    path = Path(output) if output else root / "builds" / f"{stack_name(app.name, app.stage)}.template.yml"
-    from ..files import write_atomic
-
-    _check_replaceable(path)
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise fail(f"Cannot write {path}: {exc.strerror or exc}; pick another --output.") from None
-    out(f"Wrote {path} ({len(text.splitlines())} lines; stack {stack_name(app.name, app.stage)}).")
-    return path
+from .parts import App, function_name, stack_name
+from .stackfiles import CODE_PREFIX, make_template, render_app, template_source
 
 
 def connect(region: str | None, cloud_factory: Callable[..., Cloud] | None = None) -> Cloud:
@@ -88,21 +31,23 @@ def connect(region: str | None, cloud_factory: Callable[..., Cloud] | None = Non
     return cloud
 
 
-def code_bucket(cloud: Cloud, bucket: str | None, out: Callable[[str], None]) -> str:
-    """The named bucket (which must exist), or tight's bucket for the account and region, created once."""
+def code_bucket(cloud: Cloud, bucket: str | None, out: Callable[[str], None]) -> tuple[str, str | None]:
+    """The named bucket (which must exist), or tight's bucket for the account and region, created once
+    (encrypted, owner-enforced, public access blocked); with the owner to expect of it (None: just created)."""
+    owner = cloud.account_id()
     if bucket:
-        if not cloud.bucket_exists(bucket):
+        if not cloud.bucket_exists(bucket, owner):
             raise CloudError(f"S3 bucket {bucket} does not exist: create it, or leave out --bucket and "
                              "deploy.bucket so tight creates its own.")
-        return bucket
-    bucket = f"tight-deploy-{cloud.account_id()}-{cloud.region}"
-    if cloud.bucket_exists(bucket):
+        return bucket, owner
+    bucket = f"tight-deploy-{owner}-{cloud.region}"
+    if cloud.bucket_exists(bucket, owner):
         out(f"Code bucket: {bucket}")
-    else:
-        cloud.create_bucket(bucket)
-        out(f"Created S3 bucket {bucket} for code and templates; later deploys reuse it "
-            "(choose your own with --bucket or deploy.bucket in tight.yml).")
-    return bucket
+        return bucket, owner
+    cloud.create_bucket(bucket)
+    out(f"Created S3 bucket {bucket} for code and templates; later deploys reuse it "
+        "(choose your own with --bucket or deploy.bucket in tight.yml).")
+    return bucket, None
 
 
 def sha256_file(path: Path) -> str:
@@ -113,26 +58,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def upload_code(cloud: Cloud, bucket: str, app_name: str, zip_path: Path, out: Callable[[str], None]) -> str:
+def upload_code(cloud: Cloud, bucket: str, app_name: str, zip_path: Path, out: Callable[[str], None],
+                owner: str | None = None) -> str:
     """Upload the zip as ``tight/<app>/<sha256>.zip`` unless it is there; returns the key."""
     key = f"{CODE_PREFIX}/{app_name}/{sha256_file(zip_path)}.zip"
-    if cloud.object_exists(bucket, key):
+    if cloud.object_exists(bucket, key, owner):
         out(f"Code s3://{bucket}/{key} is already uploaded.")
     else:
-        cloud.upload(bucket, key, zip_path)
+        cloud.upload(bucket, key, zip_path, owner)
         out(f"Uploaded s3://{bucket}/{key}")
     return key
-
-
-def template_source(cloud: Cloud, bucket: str, app: App, text: str) -> dict[str, str]:
-    """``template_body=`` for a small template, else ``template_url=`` of a copy uploaded to S3."""
-    if len(text.encode()) <= TEMPLATE_BODY_LIMIT:
-        return {"template_body": text}
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    key = f"{CODE_PREFIX}/{app.name}/templates/{app.stage}-{digest}.yml"
-    if not cloud.object_exists(bucket, key):
-        cloud.upload(bucket, key, text.encode())
-    return {"template_url": cloud.object_url(bucket, key)}
 
 
 def api_url_of(cloud: Cloud, stack_id: str, stage: str, resources: list[dict] | None = None) -> str | None:
@@ -197,6 +132,40 @@ def check_owner(existing: Mapping[str, Any] | None, name: str, stage: str, regio
              else "tight did not deploy it")
     raise CloudError(f"Stack {existing.get('StackName')} in {region} is not app {name}'s stage {stage} ({whose}): "
                      "tight changes and deletes only its own stacks; pick another --stage.")
+
+
+def check_keys(cloud: Cloud, existing: Mapping[str, Any] | None, text: str) -> None:
+    """Refuse a table change CloudFormation cannot make in place (:mod:`.keys`), comparing the stack's template."""
+    import yaml
+
+    from .keys import refusal
+
+    if existing is None or existing.get("StackStatus") == "REVIEW_IN_PROGRESS":
+        return
+    body = cloud.call("cloudformation", "get_template", StackName=existing["StackId"],
+                      TemplateStage="Original").get("TemplateBody")
+    try:
+        deployed = yaml.safe_load(body) if isinstance(body, str) else body
+    except yaml.YAMLError:  # not a template tight wrote: its tables cannot be compared
+        return
+    why = refusal(deployed if isinstance(deployed, Mapping) else {}, yaml.safe_load(text))
+    if why:
+        raise CloudError(why)
+
+
+def check_access_logging(cloud: Cloud, text: str) -> None:
+    """A REST stage with access logs needs API Gateway's account-wide CloudWatch Logs role, set once per region;
+    without it CloudFormation fails the stage half-way."""
+    from .apistage import STAGE
+
+    if f"\n  {STAGE}:\n" not in text:
+        return
+    if not cloud.call("apigateway", "get_account").get("cloudwatchRoleArn"):
+        raise CloudError(
+            f"API Gateway in {cloud.region} has no CloudWatch Logs role, which the REST API's access logs need "
+            "(once per account and region): create a role API Gateway may assume with the managed policy "
+            "AmazonAPIGatewayPushToCloudWatchLogs, then `aws apigateway update-account --patch-operations "
+            "op=replace,path=/cloudwatchRoleArn,value=ROLE_ARN`; see docs/deploy.md#the-api-stage.")
 
 
 def check_tables_free(cloud: Cloud, app: App, stack: str) -> None:
@@ -269,6 +238,37 @@ def discard(cloud: Cloud, plan: changeset.Plan) -> None:
         cloud.call("cloudformation", "delete_stack", StackName=plan.stack_id)
 
 
+def _review_and_apply(cloud: Cloud, app: App, plan: changeset.Plan, confirm: Callable[[str], bool] | None,
+                      out: Callable[[str], None]) -> str:
+    """Show the plan, ask, execute and follow it; ``"UNCHANGED"`` when there is nothing to do."""
+    for line in changeset.describe(plan):
+        out(line)
+    if plan.nothing_to_do:
+        if plan.stack_id:
+            summary(cloud, app, plan.stack_id, out)
+        return "UNCHANGED"
+    if confirm is not None and not confirm(f"Deploy these changes to {plan.stack} in {cloud.region}?"):
+        discard(cloud, plan)
+        raise fail(f"Not deployed: the change set was discarded and {plan.stack} is as it was.")
+    return changeset.apply(cloud, plan, out)
+
+
+def _interrupted(cloud: Cloud, app: App, plan: changeset.Plan) -> str:
+    """What Ctrl-C did: before the change set ran, tight removes what it made; after, CloudFormation goes on."""
+    if plan.executed:
+        return (f"Stopped watching: CloudFormation carries on with {plan.stack}; "
+                f"`tight deploy.status --stage {app.stage}` shows where it is.")
+    if plan.nothing_to_do:
+        return f"Stopped: {plan.stack} was already up to date; nothing changed."
+    try:
+        discard(cloud, plan)
+    except CloudError as exc:
+        return (f"Stopped before the change set ran: {plan.stack} is unchanged, but its change set could not be "
+                f"removed ({exc}); delete it in the CloudFormation console.")
+    made = " and the empty stack it made" if plan.kind == "CREATE" else ""
+    return f"Stopped before the change set ran: nothing was deployed; removed the change set{made} ({plan.stack})."
+
+
 def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | None = None,
            region: str | None = None, confirm: Callable[[str], bool] | None = None,
            out: Callable[[str], None] = say, cloud_factory: Callable[..., Cloud] | None = None) -> str:
@@ -278,44 +278,42 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     """
     from .._pip.artifact import build_artifact
 
-    app, text = make_template(root, settings, stage)
+    made = make_template(root, settings, stage)
+    app = made.app
     cloud = connect(region, cloud_factory)
     stack = stack_name(app.name, app.stage)
     try:
-        check_owner(cloud.stack(stack), app.name, app.stage, cloud.region)
+        existing = cloud.stack(stack)
+        check_owner(existing, app.name, app.stage, cloud.region)
+        check_keys(cloud, existing, made.text)
         check_tables_free(cloud, app, stack)
         bucket = bucket or (settings.get("deploy") or {}).get("bucket")
+        owner = None
         if bucket:  # a named bucket is only checked: before the zip is built
-            bucket = code_bucket(cloud, bucket, out)
+            bucket, owner = code_bucket(cloud, bucket, out)
         zip_path = build_artifact(root, dict(settings), echo=out)  # its refusals come before tight makes a bucket
+        check_access_logging(cloud, made.text)
         if not bucket:
-            bucket = code_bucket(cloud, None, out)
-        key = upload_code(cloud, bucket, app.name, zip_path, out)
+            bucket, owner = code_bucket(cloud, None, out)
+        key = upload_code(cloud, bucket, app.name, zip_path, out, owner)
         local = cloud.local_endpoint("lambda")
         if local:
             out(f"Note: {local} is a local stand-in for AWS: versions are published, but the functions are "
                 "invoked unqualified (moto's CloudFormation creates no Lambda aliases).")
         app = replace(app, code_sha256=sha256_file(zip_path), aliases=not local)
-        text = render(build(app))  # versions named after the code
-        plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key},
+        made = render_app(app)  # versions named after the code
+        text = made.text
+        source, parameters = template_source(cloud, bucket, made, owner)
+        plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": key, **parameters},
                               description=f"tight deploy of {app.name} ({app.stage})",
                               delete_hint=f"tight deploy.delete --stage {app.stage}",
-                              tags=owner_tags(app.name, app.stage),
-                              **template_source(cloud, bucket, app, text))
-        for line in changeset.describe(plan):
-            out(line)
-        if plan.nothing_to_do:
-            if plan.stack_id:
-                summary(cloud, app, plan.stack_id, out)
-            return "UNCHANGED"
-        if confirm is not None and not confirm(f"Deploy these changes to {stack} in {cloud.region}?"):
-            discard(cloud, plan)
-            raise fail(f"Not deployed: the change set was discarded and {stack} is as it was.")
+                              tags=owner_tags(app.name, app.stage), **source)
         try:
-            status = changeset.apply(cloud, plan, out)
+            status = _review_and_apply(cloud, app, plan, confirm, out)
         except KeyboardInterrupt:
-            raise fail(f"Stopped watching: CloudFormation carries on with {stack}; "
-                       f"`tight deploy.status --stage {app.stage}` shows where it is.", code=130) from None
+            raise fail(_interrupted(cloud, app, plan), code=130) from None
+        if status == "UNCHANGED":
+            return status
         out(f"Stack {stack} is {status} ({cloud.region}).")
         history.record(cloud, bucket, app.name, app.stage, key, text)  # what deploy.rollback goes back to
         summary(cloud, app, plan.stack_id or stack, out)

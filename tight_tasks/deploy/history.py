@@ -126,7 +126,10 @@ def rollback(settings: Mapping[str, Any], stage: str, region: str | None = None,
                        f"{'' if len(found) == 1 else 's'} in s3://{bucket} (deploy again first).")
         target = found[1]
         out(f"Rolling {stack} back to the deployment of {target.time}: code {target.code[:12]}.")
-        plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": target.code_key},
+        text = cloud.call("s3", "get_object", Bucket=bucket, Key=target.template_key)["Body"].read().decode()
+        nested = {"TemplateBase": cloud.object_url(bucket, f"{PREFIX}/{name}/templates")} \
+            if "\n  TemplateBase:\n" in text else {}  # nested stacks: their templates stay under their sha256
+        plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": target.code_key, **nested},
                               template_url=cloud.object_url(bucket, target.template_key),
                               description=f"tight rollback of {name} ({stage}) to {target.time}",
                               delete_hint=f"tight deploy.delete --stage {stage}", tags=owner_tags(name, stage))
@@ -139,7 +142,6 @@ def rollback(settings: Mapping[str, Any], stage: str, region: str | None = None,
             status = changeset.apply(cloud, plan, out)
         else:
             status = "UNCHANGED"
-        text = cloud.call("s3", "get_object", Bucket=bucket, Key=target.template_key)["Body"].read().decode()
         record(cloud, bucket, name, stage, target.code_key, text, kind="rollback")
         out(f"Stack {stack} is {status} ({cloud.region}): back to code {target.code[:12]}.")
         return status

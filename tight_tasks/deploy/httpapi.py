@@ -8,7 +8,7 @@
   so browsers' CORS preflights reach the function, whose runtime answers them
   (``lambda_proxy.configure_cors``: one CORS policy, locally and deployed; the API
   has no ``CorsConfiguration``, which would override the function's headers);
-* the ``$default`` stage: auto-deployed, throttled, with JSON access logs in
+* the ``$default`` stage: auto-deployed, throttled (``deploy.throttle``, :mod:`.apistage`), with JSON access logs in
   ``/aws/apigateway/<app>-<stage>``.
 
 No ``AWS::ApiGateway::*`` resources. moto's CloudFormation skips every v2 type, so
@@ -19,14 +19,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .apistage import throttle
 from .authorizers import check, http_authorizers, method_auth
 from .parts import PARTITION, App, Parts, logical_id
 
 API = "HttpApi"
 STAGE = "HttpApiStage"
 ACCESS_LOGS = "HttpApiAccessLogs"
-#: Requests per second (steady) and burst the ``$default`` stage allows; above it callers get 429.
-THROTTLE = {"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200}
 #: One JSON line per request: who, what, how long, and what failed (authorizer or integration).
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
@@ -63,13 +62,14 @@ def _permission(function: str) -> dict[str, Any]:
 
 
 def _stage(app: App) -> dict[str, Any]:
+    rate, burst = throttle(app)
     return {
         ACCESS_LOGS: {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",
                       "Properties": {"LogGroupName": f"/aws/apigateway/{app.name}-{app.stage}",
                                      "RetentionInDays": 30}},
         STAGE: {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
             "ApiId": {"Ref": API}, "StageName": "$default", "AutoDeploy": True,
-            "DefaultRouteSettings": dict(THROTTLE),
+            "DefaultRouteSettings": {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst},
             "AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": [ACCESS_LOGS, "Arn"]},
                                   "Format": ACCESS_LOG_FORMAT}}},
     }

@@ -32,8 +32,9 @@ KINDS = frozenset({
     "Version", "Alias", "DeployGroup", "Errors", "Throttles", "IteratorAge", "Backlog",
 })
 #: Logical ids of resources without a name (one per template); none starts with a kind, so no named id equals one.
-SINGLETONS = frozenset({"Api", "HttpApi", "HttpApiStage", "HttpApiAccessLogs", "JwtAuthorizer",
-                        "AlarmTopic", "AlarmEmail", "ServerErrorsAlarm", "DeployApplication", "DeployServiceRole"})
+SINGLETONS = frozenset({"Api", "ApiStage", "ApiAccessLogs", "HttpApi", "HttpApiStage", "HttpApiAccessLogs",
+                        "JwtAuthorizer", "AlarmTopic", "AlarmEmail", "ServerErrorsAlarm", "DeployApplication",
+                        "DeployServiceRole"})
 #: The same for outputs (their own namespace).
 OUTPUT_KINDS, OUTPUT_SINGLETONS = frozenset({"QueueUrl"}), frozenset({"ApiUrl"})
 

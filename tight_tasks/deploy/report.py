@@ -38,7 +38,7 @@ def status(settings: Mapping[str, Any], stage: str, region: str | None = None, o
         found = cloud.stack(stack)
         if found is None:
             raise fail(f"No stack {stack} in {cloud.region}: deploy it with `tight deploy --stage {stage}`.")
-        resources = cloud.stack_resources(found["StackId"])
+        resources = cloud.stack_resources(found["StackId"], nested=True)
         out(f"Stack {stack}: {found['StackStatus']} ({cloud.region}), "
             f"last changed {found.get('LastUpdatedTime') or found.get('CreationTime')}")
         url = api_url_of(cloud, found["StackId"], stage, resources)

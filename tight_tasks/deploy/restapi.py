@@ -16,10 +16,13 @@ import hashlib
 import json
 from typing import Any
 
+from .apistage import BINARY_MEDIA_TYPES, rest_stage
 from .authorizers import check, method_auth, rest_authorizers
-from .parts import PARTITION, App, Parts, logical_id
+from .parts import PARTITION, App, Parts, TemplateError, logical_id
 
 API = "Api"
+#: API Gateway's default quota of resources (paths) per REST API.
+RESOURCE_QUOTA = 300
 ROOT = {"Fn::GetAtt": [API, "RootResourceId"]}
 
 
@@ -92,18 +95,25 @@ def api_parts(app: App) -> Parts:
         return Parts()
     check(app)
     resources, ids = _resources([r.path for r in routes])
+    quota = int(app.deploy.get("api_resources") or RESOURCE_QUOTA)
+    if len(resources) + 1 > quota:  # the root resource "/" counts too
+        raise TemplateError(f"the REST API needs {len(resources) + 1} resources (one per path segment of "
+                            f"{len(routes)} routes of {len({r.function for r in routes})} functions), over API "
+                            f"Gateway's quota of {quota} per API: share path prefixes (e.g. one /api/{{proxy+}} "
+                            "route), split the app, or have AWS raise the quota and set deploy.api_resources to it")
     methods = _methods(app, routes, ids)
     authorizers = rest_authorizers(app, API)
     api = {"Type": "AWS::ApiGateway::RestApi",
            "Properties": {"Name": f"{app.name}-{app.stage}",
                           "Description": f"{app.name} ({app.stage} stage), deployed by tight",
-                          "EndpointConfiguration": {"Types": ["REGIONAL"]}}}
+                          "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                          "BinaryMediaTypes": list(BINARY_MEDIA_TYPES)}}
     digest = hashlib.sha256(json.dumps([resources, methods, authorizers.resources],
                                        sort_keys=True).encode()).hexdigest()[:10]
     deployment = {"Type": "AWS::ApiGateway::Deployment", "DependsOn": sorted(methods),
-                  "Properties": {"RestApiId": {"Ref": API}, "StageName": app.stage,
-                                 "Description": f"routes {digest}"}}
-    parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment}).add(authorizers)
+                  "Properties": {"RestApiId": {"Ref": API}, "Description": f"routes {digest}"}}
+    parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment,
+                   **rest_stage(app, API, f"ApiDeployment{digest}")}).add(authorizers)
     for function in sorted({r.function for r in routes}):
         parts.resources[logical_id("ApiInvoke", function)] = _permission(function)
     parts.outputs["ApiUrl"] = {

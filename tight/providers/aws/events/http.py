@@ -133,6 +133,15 @@ def _is_json(content_type: str) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
+#: Content types that are text even when API Gateway base64-encodes them (a REST API with BinaryMediaTypes
+#: ``*/*``, as tight deploys it, encodes every body).
+TEXT_MARKERS = ("text/", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv", "graphql")
+
+
+def _is_text(content_type: str) -> bool:
+    return any(marker in content_type for marker in TEXT_MARKERS)
+
+
 def _cookie_pairs(texts: list[str]) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for text in texts:
@@ -345,8 +354,9 @@ class Request:
         """The body, decoded on first read.
 
         JSON content types (``application/json``, ``*+json``) are parsed (invalid JSON:
-        :class:`BadRequest`); other declared types are text (bytes when base64-encoded
-        and not ``text/*``); without a Content-Type, JSON if it parses, else text, else bytes.
+        :class:`BadRequest`); other declared types are text (bytes when base64-encoded and not a
+        text type: ``text/*``, XML, JavaScript, form-urlencoded, YAML, CSV, GraphQL); without a
+        Content-Type, JSON if it parses, else text, else bytes.
         """
         if self._body is _NOTHING:
             self._body = self._read_body()
@@ -368,7 +378,7 @@ class Request:
             except RecursionError:  # valid JSON, nested deeper than Python decodes: the client's doing
                 raise BadRequest("Request body is JSON nested too deeply") from None
         encoded = bool(self.event.get("isBase64Encoded")) or isinstance(body, bytes)
-        if content_type and encoded and not content_type.startswith("text/"):
+        if content_type and encoded and not _is_text(content_type):
             return raw
         try:
             text = raw.decode("utf-8") if encoded else body

@@ -1,0 +1,69 @@
+"""Nested stacks (pure): every reference of a split template resolves, limits hold, cfn-lint passes."""
+from __future__ import annotations
+
+import pytest
+import yaml
+from deploy_support import cfn_lint
+
+from tight.dev.routes import function_settings, routes
+from tight_tasks.deploy.nesting import STACK_LIMIT, references, split
+from tight_tasks.deploy.template import App, TemplateError, build, render
+
+
+def big_app(count: int, **deploy) -> App:
+    names = [f"fn{i:03d}" for i in range(count)] + ["worker", "audit", "tick"]
+    config = {"functions": {"worker": {"type": "sqs"}, "audit": {"type": "dynamodb_stream", "table": "a"},
+                            "tick": {"type": "schedule", "schedule": "rate(1 hour)"},
+                            "fn000": {"path": ["/v1/a", "/v1/b"]}, "fn001": {"path": ["/v1/c"]}}}
+    spec = {"TableName": "shop-dev-a", "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    return App(name="shop", stage="dev", runtime="python3.12", architecture="x86_64",
+               environment={"NAME": "shop", "STAGE": "dev"}, tables=[spec], functions=function_settings(config, names),
+               routes=routes(config, names), model_tables={"a": "shop-dev-a"}, function_models={"fn002": {"a"}},
+               deploy=deploy)
+
+
+def resolvable(template: dict, extra: set[str]) -> None:
+    known = set(template["Resources"]) | set(template.get("Parameters") or {}) | extra
+    for key, resource in template["Resources"].items():
+        for name, _ in references(resource):
+            assert name in known or name.startswith("AWS::"), (key, name)
+        for name in [resource["DependsOn"]] if isinstance(resource.get("DependsOn"), str) else \
+                resource.get("DependsOn") or []:
+            assert name in template["Resources"], (key, name)
+
+
+def test_a_small_app_stays_one_stack():
+    template = build(big_app(10))
+    assert split(template, render) == (template, {})
+
+
+def test_an_app_near_the_rest_api_quota_splits_into_stacks_that_each_resolve(tmp_path):
+    flat = build(big_app(149))  # 149 HTTP functions: 299 paths and /, within the quota
+    root, children = split(flat, render)
+    assert len(flat["Resources"]) > STACK_LIMIT and len(root["Resources"]) < 20
+    resolvable(root, set())
+    count = len(root["Resources"]) - len(children)
+    paths = [tmp_path / "root.yml"]
+    paths[0].write_text(render(root))
+    for stack, (name, text) in children.items():
+        child = yaml.safe_load(text)
+        assert len(child["Resources"]) <= STACK_LIMIT and len(child["Parameters"]) <= 200
+        resolvable(child, set())
+        count += len(child["Resources"])
+        assert root["Resources"][stack]["Properties"]["TemplateURL"] == {"Fn::Sub": f"${{TemplateBase}}/{name}"}
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+        for output in (child.get("Outputs") or {}).values():
+            assert next(iter(output["Value"])) in ("Ref", "Fn::GetAtt")
+    assert count == len(flat["Resources"])  # every resource lands once
+    assert [k for k, v in root["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"] == ["TableA"]
+    linted = cfn_lint(*paths)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_past_the_rest_apis_quota_the_counts_and_the_way_out():
+    with pytest.raises(TemplateError, match=r"the REST API needs 301 resources \(one per path segment of 299 routes "
+                                            r"of 150 functions\), over API Gateway's quota of 300 per API: share "):
+        build(big_app(150))
+    assert build(big_app(150, api_resources=400))  # a raised quota, said in deploy.api_resources
