@@ -113,20 +113,39 @@ def configure(root: Path, group: Group) -> None:
                      f"pytest_add_cli_args = {toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-q'])}\n")
 
 
-def mutmut(root: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+def mutmut(root: Path, *args: str, timeout: float = 5400) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": "", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 
-def change(root: Path, mutant: str) -> str:
-    """``-old | +new`` of a mutant (the lines ``mutmut show`` marks), and the verdict when it is known."""
-    shown = mutmut(root, "show", mutant, timeout=120).stdout.splitlines()
-    removed = [line[1:].strip() for line in shown if line.startswith("-") and not line.startswith("---")]
-    added = [line[1:].strip() for line in shown if line.startswith("+") and not line.startswith("+++")]
-    text = f"-{' / '.join(removed)} | +{' / '.join(added)}"
-    why = EQUIVALENT.get((" / ".join(removed), " / ".join(added)))
-    return text + (f"  [equivalent: {why}]" if why else "")
+#: Prints {mutant: its diff} for the mutants named on the command line (mutmut's own ``show``, in one process).
+SHOW = """
+import contextlib, io, json, sys
+from mutmut import __main__ as mutmut
+shown = {}
+for name in sys.argv[1:]:
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        mutmut.show.callback(name)
+    shown[name] = out.getvalue()
+print(json.dumps(shown))
+"""
+
+
+def changes(root: Path, mutants: list[str]) -> dict[str, str]:
+    """``-old | +new`` of each mutant (the lines its diff changes), and the verdict when it is known."""
+    if not mutants:
+        return {}
+    result = subprocess.run([sys.executable, "-c", SHOW, *mutants], cwd=root, capture_output=True, text=True,
+                            timeout=600, check=True)
+    found = {}
+    for mutant, diff in json.loads(result.stdout.splitlines()[-1]).items():
+        lines = diff.splitlines()
+        removed = " / ".join(line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---"))
+        added = " / ".join(line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++"))
+        why = EQUIVALENT.get((removed, added))
+        found[mutant] = f"-{removed} | +{added}" + (f"  [equivalent: {why}]" if why else "")
+    return found
 
 
 def scores(root: Path, group: Group) -> list[Score]:
@@ -139,7 +158,8 @@ def scores(root: Path, group: Group) -> list[Score]:
         if not run:
             continue
         survivors = sorted((k for k, code in run.items() if code not in KILLED), key=_natural)
-        listed = [f"{key.rsplit('.', 1)[-1]}: {change(root, key)}" for key in survivors]
+        shown = changes(root, survivors)
+        listed = [f"{key.rsplit('.', 1)[-1]}: {shown[key]}" for key in survivors]
         found.append(Score(module, len(run) - len(survivors), len(run), listed))
     return found
 
