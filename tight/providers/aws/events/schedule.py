@@ -7,17 +7,10 @@ TYPE_CHECKING = False  # typing is not imported at cold start
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEDULED = "Scheduled Event"
-
-
 def is_eventbridge_event(event: Any) -> bool:
     """True for an EventBridge event: ``source``, ``detail-type`` and ``time`` present, no Records."""
     return (isinstance(event, Mapping) and "Records" not in event
             and all(key in event for key in ("source", "detail-type", "time")))
-
-
-def is_scheduled(event: Mapping[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == SCHEDULED
 
 
 def detail(event: Mapping[str, Any]) -> Any:
