@@ -7,7 +7,13 @@ import logging
 import pytest
 from events_helpers import as_handler_of, load_event
 
-from tight.providers.aws.controllers import dynamodb_stream_event, records, registry, s3_event, schedule_event
+from tight.providers.aws.controllers import (
+    dynamodb_stream_event,
+    records,
+    registry,
+    s3_event,
+    schedule_event,
+)
 from tight.providers.aws.events import kinds, s3, schedule
 
 SOURCES = {"s3": (s3_event, "s3", "s3_put"), "schedule": (schedule_event, "schedule", "schedule"),
