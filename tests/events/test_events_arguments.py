@@ -185,3 +185,67 @@ def test_controller_names(module, controller):
 ])
 def test_describe_names_every_kind_of_event(event, description):
     assert kinds.describe(event) == description
+
+
+# -- handlers' arguments and stream values ------------------------------------------------------
+
+def _wrapped(function):
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+
+class _Callable:
+    def __call__(self, body, record=None):
+        return body
+
+
+def _kwargs_only(*, body, **extra):
+    return body
+
+
+@pytest.mark.parametrize(("function", "names"), [
+    (lambda body, record: None, {"body", "record"}),
+    (lambda body, /, record, *, context: None, {"record", "context"}),  # positional-only is never passed
+    (lambda *args: None, set()),
+    (lambda **kwargs: None, None),
+    (_kwargs_only, None),
+    (_wrapped(lambda body, event: None), {"body", "event"}),  # the signature of what it wraps
+    (_wrapped(lambda **kwargs: None), None),
+    (_Callable(), {"body", "record"}),
+    (max, None),  # no signature to read: everything
+])
+def test_handlers_get_the_keyword_arguments_they_name(function, names):
+    from tight.providers.aws.controllers.arguments import accepted
+
+    assert accepted(function) == (None if names is None else frozenset(names))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"BS": ["AQI=", "AwQ="]}, {b"\x01\x02", b"\x03\x04"}),
+    ({"B": b"\x00\xff"}, b"\x00\xff"),
+    ({"B": bytearray(b"\x01")}, b"\x01"),
+])
+def test_stream_binary_values(value, expected):
+    from tight.providers.aws.events import stream
+
+    assert stream.deserialize_value(value) == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ({"B": "not base64!"}, "binary value is not base64"),
+    ({"B": "AQI"}, "binary value is not base64"),  # padding missing: validate, do not guess
+    ({"S": "a", "N": "1"}, "not a DynamoDB attribute value: {'S': 'a', 'N': '1'}"),
+    ({"X": 1}, "unknown DynamoDB type 'X'"),
+])
+def test_stream_values_that_are_not_dynamodb_json(value, message):
+    from tight.providers.aws.events import stream
+
+    with pytest.raises(stream.StreamFormatError) as raised:
+        stream.deserialize_value(value)
+    assert str(raised.value) == message
+    with pytest.raises(stream.StreamFormatError, match=r"^not a DynamoDB image: \['a'\]$"):
+        stream.deserialize(["a"])

@@ -100,11 +100,3 @@ def change(record: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def sequence_number(record: Mapping[str, Any]) -> str | None:
     return change(record).get("SequenceNumber")
-
-
-def table_name(record: Mapping[str, Any]) -> str | None:
-    """The table's name from ``eventSourceARN`` (``arn:...:table/NAME/stream/...``)."""
-    arn = record.get("eventSourceARN")
-    if not isinstance(arn, str) or ":table/" not in arn:
-        return None
-    return arn.split(":table/", 1)[1].split("/", 1)[0]
