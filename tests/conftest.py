@@ -159,10 +159,10 @@ def fresh(monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    saved = dynamo_db._engine, dynamo_db._session
+    saved = dynamo_db._engine, dynamo_db._session, dynamo_db._core
     dynamo_db.forget()
     yield monkeypatch
-    dynamo_db._engine, dynamo_db._session = saved
+    dynamo_db._engine, dynamo_db._session, dynamo_db._core = saved
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,8 @@ LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal"})
 DUMMY_CREDENTIALS = ("tight-local", "tight-local")
 
 _engine = None
-_session = None
+_core = None  # the botocore session of the engine's client
+_session = None  # the boto3 session around it, made when asked for (tests: placebo)
 
 #: Set by tight's pytest plugin: tests replay tapes or record against the embedded
 #: engine, so an ``AWS_PROFILE`` this machine lacks must not stop them.
@@ -65,44 +66,42 @@ def service_endpoint(service: str) -> str | None:
 
 
 def _new_session():
-    """A boto3 session (placebo attaches to its ``events``) for the current environment."""
-    return session_for(endpoint_url())
-
-
-def session_for(url: str | None):
-    """A boto3 session for clients of ``url``: dummy credentials for a local endpoint when none are set."""
-    import boto3
+    """A botocore session for the current environment (boto3 stays unimported: :func:`session` makes the
+    boto3 session placebo attaches to, on request)."""
+    import botocore.session
     from botocore.exceptions import ProfileNotFound
 
-    local = is_local(url)
-    kwargs: dict[str, Any] = {"region_name": region_name()}
-    if local and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
-        kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = DUMMY_CREDENTIALS
+    local = is_local(endpoint_url())
+    core = botocore.session.Session()
+    core.set_config_variable("region", region_name())
     try:
-        return boto3.Session(**kwargs)
+        core.get_scoped_config()  # a missing AWS_PROFILE shows here
     except ProfileNotFound:
         if not (local or profile_optional):
             raise
-    return _session_without_profile(kwargs["region_name"])
+        return _session_without_profile(region_name())
+    if local and not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
+        core.set_credentials(*DUMMY_CREDENTIALS)
+    return core
 
 
 def _session_without_profile(region: str):
     """A session that ignores ``AWS_PROFILE``: the shell's keys if set, else dummy ones."""
-    import boto3
     import botocore.session
 
     keys = (os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY"))
     if not all(keys):
         keys = DUMMY_CREDENTIALS
     core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    return boto3.Session(botocore_session=core, region_name=region,
-                         aws_access_key_id=keys[0], aws_secret_access_key=keys[1])
+    core.set_config_variable("region", region)
+    core.set_credentials(*keys)
+    return core
 
 
-def _bind(engine, session) -> None:
+def _bind(engine, core) -> None:
     from dynamo3 import DynamoDBConnection
 
-    client = session.client("dynamodb", endpoint_url=endpoint_url())
+    client = core.create_client("dynamodb", endpoint_url=endpoint_url())
     engine.dynamo = DynamoDBConnection(client)
 
 
@@ -131,21 +130,26 @@ def connect() -> LazyEngine:
 
 def engine():
     """The app's flywheel ``Engine`` itself (created on first call, then cached)."""
-    global _engine, _session
+    global _engine, _core
     if _engine is None:
         patch_flywheel()
         from flywheel import Engine
 
-        session = _new_session()
+        core = _new_session()
         engine = Engine()
-        _bind(engine, session)
-        _engine, _session = engine, session
+        _bind(engine, core)
+        _engine, _core = engine, core
     return _engine
 
 
 def session():
-    """The boto3 session the engine's client was made from (for placebo)."""
+    """The boto3 session the engine's client was made from (for placebo; made on first request)."""
+    global _session
     engine()
+    if _session is None or _session._session is not _core:
+        import boto3
+
+        _session = boto3.Session(botocore_session=_core)
     return _session
 
 
@@ -161,18 +165,18 @@ def reset() -> None:
     new session and client; models registered on it stay registered. Used by the
     pytest fixtures after they change ``AWS_ENDPOINT_URL_DYNAMODB``.
     """
-    global _session
+    global _core, _session
     if _engine is None:
         return
-    session = _new_session()
-    _bind(_engine, session)
-    _session = session
+    core = _new_session()
+    _bind(_engine, core)
+    _core, _session = core, None
 
 
 def forget() -> None:
     """Drop the cached engine entirely; the next use builds a new one."""
-    global _engine, _session
-    _engine = _session = None
+    global _engine, _session, _core
+    _engine = _session = _core = None
 
 
 def patch_flywheel() -> None:
