@@ -19,8 +19,6 @@ from __future__ import annotations
 import os
 
 TYPE_CHECKING = False  # nothing beyond os at import: this module loads on every cold start
-if TYPE_CHECKING:
-    from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal"})
