@@ -51,8 +51,8 @@ def test_tracing_and_json_logs_on_every_function(template):
                 "lambda.amazonaws.com":
             text = str(role["Properties"]["Policies"])
             assert "xray:PutTraceSegments" in text and "xray:PutTelemetryRecords" in text
-    (deployment,) = of_type(template, "AWS::ApiGateway::Deployment").values()
-    assert deployment["Properties"]["StageDescription"] == {"TracingEnabled": True}
+    (stage,) = of_type(template, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["TracingEnabled"] is True
     plain = build(production(deploy={}))
     assert not [f for f in of_type(plain, "AWS::Lambda::Function").values()
                 if {"TracingConfig", "LoggingConfig"} & set(f["Properties"])]

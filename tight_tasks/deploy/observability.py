@@ -138,7 +138,9 @@ def observability_parts(app: App, parts: Parts) -> Parts:
                                            "SystemLogLevel": chosen["system_log_level"]}
     if chosen["tracing"]:
         for resource in parts.resources.values():
-            if resource["Type"] == "AWS::ApiGateway::Deployment":
+            if resource["Type"] == "AWS::ApiGateway::Stage":
+                resource["Properties"]["TracingEnabled"] = True
+            elif resource["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in resource["Properties"]:
                 resource["Properties"]["StageDescription"] = {"TracingEnabled": True}
     if chosen["email"]:
         added.add(_alarms(app, parts, chosen["email"]))
