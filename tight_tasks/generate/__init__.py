@@ -83,7 +83,7 @@ def env_(c, reset=False):
     }
 )
 def artifact(c, output=None, include_env=False):
-    """Build a deterministic Lambda zip: builds/<name>.zip."""
+    """Build a deterministic Lambda zip, with bytecode for the runtime's Python: builds/<name>.zip."""
     import os
 
     root = app_root()
