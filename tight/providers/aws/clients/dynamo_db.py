@@ -64,12 +64,25 @@ def service_endpoint(service: str) -> str | None:
 
 
 def _new_session():
-    """A botocore session for the current environment (boto3 stays unimported: :func:`session` makes the
+    """The botocore session of the engine's client (boto3 stays unimported: :func:`session` makes the
     boto3 session placebo attaches to, on request)."""
+    return core_for(endpoint_url())
+
+
+def session_for(url: str | None):
+    """A boto3 session for clients of ``url``: dummy credentials for a local endpoint when none are set."""
+    import boto3
+
+    return boto3.Session(botocore_session=core_for(url))
+
+
+def core_for(url: str | None):
+    """A botocore session for clients of ``url`` (the region of the environment; dummy credentials for a
+    local endpoint when none are set; a profile this machine lacks ignored for a local endpoint or in tests)."""
     import botocore.session
     from botocore.exceptions import ProfileNotFound
 
-    local = is_local(endpoint_url())
+    local = is_local(url)
     core = botocore.session.Session()
     core.set_config_variable("region", region_name())
     try:
