@@ -216,7 +216,7 @@ def app_buckets(app: App) -> dict[str, str]:
 def bucket_taken(cloud: Cloud, bucket: str, function: str) -> bool:
     """Whether ``bucket`` exists in this account; one of another account (names are global) is an error."""
     try:
-        cloud.call("s3", "head_bucket", Bucket=bucket)
+        cloud.call("s3", "head_bucket", Bucket=bucket, ExpectedBucketOwner=cloud.account_id())
     except CloudError as exc:
         if exc.code in ("404", "NoSuchBucket", "NotFound"):
             return False
