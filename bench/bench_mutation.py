@@ -82,7 +82,7 @@ EQUIVALENT = {
      'requested = [h.strip() for h in headers.get("ACCESS-CONTROL-REQUEST-HEADERS", "").split(",") if h.strip()]'):
         "request headers are a case-insensitive mapping",
     ('key = re.sub(r"\\{[^}/]*?(\\+?)\\}", r"{}\\1", path)  # /a/{id} and /a/{key} are the same resource',
-     'key = re.sub(r"\\{[^}/]*?(\\+?)\\}", r"XX{}\\1XXX", path)  # /a/{id} and /a/{key} are the same resource'):
+     'key = re.sub(r"\\{[^}/]*?(\\+?)\\}", r"XX{}\\1XX", path)  # /a/{id} and /a/{key} are the same resource'):
         "the key is only compared with keys made the same way",
 }
 
