@@ -43,6 +43,7 @@ def test_an_app_near_the_rest_api_quota_splits_into_stacks_that_each_resolve(tmp
     root, children = split(flat, render)
     assert len(flat["Resources"]) > STACK_LIMIT and len(root["Resources"]) < 20
     resolvable(root, set())
+    assert acyclic(root)
     count = len(root["Resources"]) - len(children)
     paths = [tmp_path / "root.yml"]
     paths[0].write_text(render(root))
@@ -67,3 +68,41 @@ def test_past_the_rest_apis_quota_the_counts_and_the_way_out():
                                             r"of 150 functions\), over API Gateway's quota of 300 per API: share "):
         build(big_app(150))
     assert build(big_app(150, api_resources=400))  # a raised quota, said in deploy.api_resources
+
+
+def acyclic(template: dict) -> bool:
+    """Whether the root's resources (nested stacks included) depend on each other without a circle."""
+    resources = template["Resources"]
+    needs = {}
+    for key, resource in resources.items():
+        depends = resource.get("DependsOn") or []
+        needs[key] = ({name for name, _ in references(resource)} | set(depends)) & set(resources) - {key}
+    while needs:
+        ready = [key for key, wanted in needs.items() if not wanted & set(needs)]
+        if not ready:
+            return False
+        for key in ready:
+            del needs[key]
+    return True
+
+
+@pytest.mark.parametrize("api", ["rest", "http"])
+def test_authorized_apps_split_without_a_circle(api, tmp_path):
+    from tight.dev import auth
+
+    names = tuple(f"fn{i:03d}" for i in range(60)) + ("gate",)
+    config = {"api": api, "auth": {"default": "gate"}, "functions": {"gate": {"type": "authorizer"},
+                                                                      "fn000": {"auth": "none"}}}
+    settings = function_settings(config, names)
+    app = App(name="shop", stage="dev", runtime="python3.12", architecture="arm64",
+              environment={"NAME": "shop", "STAGE": "dev"}, tables=[], functions=settings,
+              routes=routes(config, names), api=auth.api_type(config), rules=auth.rules(config, settings),
+              jwt=auth.jwt_settings(config))
+    root, children = split(build(app), render)
+    assert len(children) >= 2 and acyclic(root)
+    for _, text in children.values():
+        resolvable(yaml.safe_load(text), set())
+    path = tmp_path / "root.yml"
+    path.write_text(render(root))
+    linted = cfn_lint(path)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
