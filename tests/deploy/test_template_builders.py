@@ -185,3 +185,48 @@ def test_resource_names_keep_the_suffix_within_the_limit(limit, suffix):
     name = event_sources.resource_name(app, LONG, limit, suffix)
     assert name == function_name("shop", "dev", LONG)[: limit - len(suffix)] + suffix
     assert len(name) == min(limit, 64 + len(suffix))
+
+
+# -- what the module-scoped templates leave out ---------------------------------------------
+
+def test_queue_names_default_to_a_standard_queue():
+    assert event_sources.queue_names(make_app({}), "job") == ("shop-dev-job", "shop-dev-job-dlq")
+    assert event_sources.queue_names(make_app({}), "job", True) == ("shop-dev-job.fifo", "shop-dev-job-dlq.fifo")
+
+
+def test_a_fifo_queue_and_its_dead_letters_are_fifo_with_content_deduplication():
+    parts = build("sqs", {"fifo": True, "batch_size": 10})
+    ordered = {"FifoQueue": True, "ContentBasedDeduplication": True}
+    for queue_id, name in (("QueueJob", "shop-dev-job.fifo"), ("DeadLettersJob", "shop-dev-job-dlq.fifo")):
+        properties = parts.resources[queue_id]["Properties"]
+        assert {k: properties[k] for k in ("QueueName", *ordered)} == {"QueueName": name, **ordered}
+    assert parts.resources["EventsJob"]["Properties"]["BatchSize"] == 10
+    assert "FifoQueue" not in build("sqs", {}).resources["QueueJob"]["Properties"]
+    with pytest.raises(event_sources.TemplateError) as raised:
+        build("sqs", {"fifo": True, "batch_size": 11})
+    assert str(raised.value) == "function 'job': a FIFO queue delivers at most 10 messages a batch (batch_size 11)"
+
+
+def test_a_bucket_with_dashes_keeps_a_readable_logical_id():
+    assert "BucketMyUploads" in build("s3", {"bucket": "my-uploads"}).resources
+
+
+def test_a_stream_of_a_table_that_is_no_model_names_the_function():
+    with pytest.raises(event_sources.TemplateError) as raised:
+        build("dynamodb_stream", {"table": "Order"})
+    assert str(raised.value) == "function 'job': table 'Order' is not a model of this app (models: Account)"
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("s3:ObjectCreated:Put", "s3:ObjectCreated:*"),
+    ("s3:ObjectCreated:*", "s3:ObjectCreated:Put"),
+])
+def test_a_wildcard_overlaps_its_events_in_either_order(first, second):
+    app = make_app({"a": {"type": "s3", "bucket": "up", "events": [first]},
+                    "b": {"type": "s3", "bucket": "up", "events": [second]}})
+    with pytest.raises(event_sources.TemplateError) as raised:
+        event_sources.s3_parts(app, "a", app.functions["a"])
+    assert str(raised.value) == (
+        f"functions 'a' and 'b' both get {first} and {second} events of bucket shop-dev-up for overlapping prefixes "
+        "('', ''), which S3 refuses (\"Configurations overlap\"): give each function its own prefix "
+        "(functions.NAME.prefix) or event types (functions.NAME.events)")
