@@ -99,3 +99,20 @@ def test_status_lists_the_functions_of_the_nested_stacks(deployed_big, big_app, 
     assert result.returncode == 0, result.stderr
     listed = [line for line in result.stdout.splitlines() if line.startswith(f"Function {STACK}-")]
     assert len(listed) == FUNCTIONS + 1 and f"Table {STACK}-accounts: ACTIVE, 0 items" in result.stdout
+
+
+def test_an_update_of_a_nested_app_keeps_every_function_and_the_table(big_app, aws, moto_endpoint, tmp_path):
+    import shutil
+
+    app = Path(shutil.copytree(big_app, tmp_path / "big", ignore=shutil.ignore_patterns("builds")))
+    for step in ("create", "update with one more function"):
+        if step.startswith("update"):
+            add_functions(app, ["late"])
+        result = run_tight("deploy", "--stage", "upd", "--yes", cwd=app, env=aws_env(moto_endpoint), timeout=900)
+        assert result.returncode == 0, step + result.stdout[-3000:] + result.stderr
+    assert "Stack big-upd is UPDATE_COMPLETE" in result.stdout
+    names = set()
+    for page in aws("lambda").get_paginator("list_functions").paginate():
+        names |= {f["FunctionName"] for f in page["Functions"] if f["FunctionName"].startswith("big-upd-")}
+    assert names == {f"big-upd-page{n:03d}" for n in range(FUNCTIONS)} | {"big-upd-worker", "big-upd-late"}
+    assert aws("dynamodb").describe_table(TableName="big-upd-accounts")["Table"]["TableStatus"] == "ACTIVE"
