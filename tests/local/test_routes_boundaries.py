@@ -200,3 +200,37 @@ def test_local_serves_dashboard_path_is_kept(path, refused):
         routes(config, ["f"])
     assert str(raised.value) == (f"function 'f': path {path} is under /_tight/, which local.serve keeps for its "
                                  "dashboard: choose another path")
+
+
+@pytest.mark.parametrize(("entry", "key", "expected"), [
+    ({"provisioned_concurrency": 1}, "provisioned_concurrency", 1),
+    ({"provisioned_concurrency": 10000}, "provisioned_concurrency", 10000),
+    ({"reserved_concurrency": 0}, "reserved_concurrency", 0),
+    ({"reserved_concurrency": 10000}, "reserved_concurrency", 10000),
+    ({"reserved_concurrency": 5, "provisioned_concurrency": 5}, "provisioned_concurrency", 5),
+    ({"snapstart": True}, "snapstart", True),
+    ({"snapstart": False, "provisioned_concurrency": 2}, "provisioned_concurrency", 2),
+])
+def test_concurrency_settings_at_their_limits(entry, key, expected):
+    assert settings(entry)[key] == expected
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"provisioned_concurrency": 0}, WHOLE.format(key="provisioned_concurrency", low=1, high=10000, value=0)),
+    ({"provisioned_concurrency": 10001},
+     WHOLE.format(key="provisioned_concurrency", low=1, high=10000, value=10001)),
+    ({"reserved_concurrency": -1}, WHOLE.format(key="reserved_concurrency", low=0, high=10000, value=-1)),
+    ({"reserved_concurrency": 10001}, WHOLE.format(key="reserved_concurrency", low=0, high=10000, value=10001)),
+    ({"snapstart": "yes"}, "function 'f': snapstart must be true or false, got 'yes'"),
+    ({"snapstart": True, "provisioned_concurrency": 1},
+     ("function 'f': snapstart and provisioned_concurrency cannot be used together: Lambda refuses SnapStart on a "
+      "version with provisioned concurrency (keep one of them)")),
+    ({"reserved_concurrency": 4, "provisioned_concurrency": 5},
+     "function 'f': provisioned_concurrency 5 is above reserved_concurrency 4: raise reserved_concurrency or lower it"),
+    ({"reserved_concurrency": 0, "provisioned_concurrency": 1},
+     "function 'f': provisioned_concurrency 1 is above reserved_concurrency 0: raise reserved_concurrency or lower it"),
+])
+def test_concurrency_settings_just_outside(entry, message):
+    with pytest.raises(FunctionsConfigError) as raised:
+        settings(entry)
+    assert str(raised.value) == message
