@@ -19,12 +19,20 @@ ACCESS_LOG_DAYS = 90
 #: Every type is binary to API Gateway: bytes a handler returns (``isBase64Encoded``) reach the client as
 #: bytes whatever it accepts; request bodies arrive base64-encoded and the runtime decodes them.
 BINARY_MEDIA_TYPES = ["*/*"]
-ACCESS_LOG_FORMAT = json.dumps({
-    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
-    "method": "$context.httpMethod", "path": "$context.path", "resource": "$context.resourcePath",
-    "status": "$context.status", "latency": "$context.responseLatency",
-    "integrationError": "$context.integrationErrorMessage", "authorizerError": "$context.authorizer.error",
-}, separators=(",", ":"))
+
+
+def access_log_format(route: dict[str, str]) -> str:
+    """One JSON line per request: who, what (``route``: the API type's own route variable), how long, and
+    what failed (authorizer or integration)."""
+    return json.dumps({
+        "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
+        "method": "$context.httpMethod", "path": "$context.path", **route,
+        "status": "$context.status", "latency": "$context.responseLatency",
+        "integrationError": "$context.integrationErrorMessage", "authorizerError": "$context.authorizer.error",
+    }, separators=(",", ":"))
+
+
+ACCESS_LOG_FORMAT = access_log_format({"resource": "$context.resourcePath"})
 
 
 def throttle(app: App) -> tuple[float, int]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tight.dev.auth import cognito_pool, is_local_issuer
 
-from .parts import PARTITION, App, Parts, TemplateError, logical_id
+from .parts import PARTITION, App, Parts, TemplateError, api_permission, logical_id
 
 JWT_AUTHORIZER = "JwtAuthorizer"
 
@@ -51,15 +51,6 @@ def _invoke_uri(function: str) -> dict[str, Any]:
                        f"${{{logical_id('Function', function)}.Arn}}/invocations"}
 
 
-def _permission(function: str, api: str, authorizer: str) -> dict[str, Any]:
-    """Lets API ``api``'s authorizer ``authorizer`` (logical ids) invoke ``function``; nothing else."""
-    return {"Type": "AWS::Lambda::Permission",
-            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
-                           "FunctionName": {"Fn::GetAtt": [logical_id("Function", function), "Arn"]},
-                           "SourceArn": {"Fn::Sub": f"{PARTITION}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:"
-                                                    f"${{{api}}}/authorizers/${{{authorizer}}}"}}}
-
-
 def rest_authorizers(app: App, api: str) -> Parts:
     """``AWS::ApiGateway::Authorizer`` resources (and invoke permissions) for REST API ``api``."""
     parts = Parts()
@@ -70,7 +61,7 @@ def rest_authorizers(app: App, api: str) -> Parts:
             "Name": name, "RestApiId": {"Ref": api}, "Type": "REQUEST", "AuthorizerUri": _invoke_uri(name),
             "IdentitySource": f"method.request.header.{settings.get('header') or 'Authorization'}",
             "AuthorizerResultTtlInSeconds": int(settings.get("ttl", 300))}}
-        parts.resources[logical_id("AuthInvoke", name)] = _permission(name, api, key)
+        parts.resources[logical_id("AuthInvoke", name)] = api_permission(name, api, f"authorizers/${{{key}}}")
     if app.jwt and any(rule.kind == "jwt" for rule in app.rules.values()):
         region, pool = cognito_pool(app.jwt["issuer"])
         parts.resources[JWT_AUTHORIZER] = {"Type": "AWS::ApiGateway::Authorizer", "Properties": {
@@ -91,7 +82,7 @@ def http_authorizers(app: App, api: str) -> Parts:
             "AuthorizerPayloadFormatVersion": "2.0", "EnableSimpleResponses": True,
             "IdentitySource": [f"$request.header.{settings.get('header') or 'Authorization'}"],
             "AuthorizerResultTtlInSeconds": int(settings.get("ttl", 300))}}
-        parts.resources[logical_id("AuthInvoke", name)] = _permission(name, api, key)
+        parts.resources[logical_id("AuthInvoke", name)] = api_permission(name, api, f"authorizers/${{{key}}}")
     if app.jwt and any(rule.kind == "jwt" for rule in app.rules.values()):
         parts.resources[JWT_AUTHORIZER] = {"Type": "AWS::ApiGatewayV2::Authorizer", "Properties": {
             "Name": "jwt", "ApiId": {"Ref": api}, "AuthorizerType": "JWT",

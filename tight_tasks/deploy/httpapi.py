@@ -16,23 +16,16 @@ this is checked in the template and with cfn-lint.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .apistage import throttle
+from .apistage import access_log_format, throttle
 from .authorizers import check, http_authorizers, method_auth
-from .parts import PARTITION, App, Parts, logical_id
+from .parts import App, Parts, api_permission, logical_id
 
 API = "HttpApi"
 STAGE = "HttpApiStage"
 ACCESS_LOGS = "HttpApiAccessLogs"
-#: One JSON line per request: who, what, how long, and what failed (authorizer or integration).
-ACCESS_LOG_FORMAT = json.dumps({
-    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
-    "method": "$context.httpMethod", "path": "$context.path", "routeKey": "$context.routeKey",
-    "status": "$context.status", "latency": "$context.responseLatency",
-    "integrationError": "$context.integrationErrorMessage", "authorizerError": "$context.authorizer.error",
-}, separators=(",", ":"))
+ACCESS_LOG_FORMAT = access_log_format({"routeKey": "$context.routeKey"})
 
 
 def api_url(api_id: str, region: str) -> str:
@@ -51,14 +44,6 @@ def _route(key: str, function: str, auth: dict[str, Any]) -> dict[str, Any]:
     target = {"Fn::Sub": f"integrations/${{{logical_id('HttpIntegration', function)}}}"}
     return {"Type": "AWS::ApiGatewayV2::Route",
             "Properties": {"ApiId": {"Ref": API}, "RouteKey": key, "Target": target, **auth}}
-
-
-def _permission(function: str) -> dict[str, Any]:
-    return {"Type": "AWS::Lambda::Permission",
-            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
-                           "FunctionName": {"Fn::GetAtt": [logical_id("Function", function), "Arn"]},
-                           "SourceArn": {"Fn::Sub": f"{PARTITION}:execute-api:${{AWS::Region}}:"
-                                                    f"${{AWS::AccountId}}:${{{API}}}/*"}}}
 
 
 def _stage(app: App) -> dict[str, Any]:
@@ -87,7 +72,7 @@ def http_api_parts(app: App) -> Parts:
     parts = Parts({API: api, **_stage(app)})
     for function in sorted({r.function for r in routes}):
         parts.resources[logical_id("HttpIntegration", function)] = _integration(function)
-        parts.resources[logical_id("HttpInvoke", function)] = _permission(function)
+        parts.resources[logical_id("HttpInvoke", function)] = api_permission(function, API)
     for route in routes:
         auth = method_auth(app, route.function, http=True)
         parts.resources[logical_id("HttpRoute", route.path, digest=True)] = _route(

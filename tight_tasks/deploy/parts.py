@@ -110,6 +110,16 @@ def statement(actions: list[str], resources: list[Any]) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
 
 
+def api_permission(function: str, api: str, under: str = "*") -> dict[str, Any]:
+    """Lets API Gateway's API ``api`` (a logical id) invoke ``function``, for ``under`` that API only
+    (``*``: its stages and routes; ``authorizers/${Id}``: one authorizer)."""
+    return {"Type": "AWS::Lambda::Permission",
+            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
+                           "FunctionName": {"Fn::GetAtt": [logical_id("Function", function), "Arn"]},
+                           "SourceArn": {"Fn::Sub": f"{PARTITION}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:"
+                                                    f"${{{api}}}/{under}"}}}
+
+
 def _what(resource: Mapping[str, Any]) -> str:
     properties = resource.get("Properties") or {}
     name = properties.get("TableName") or properties.get("FunctionName") or properties.get("LogGroupName")

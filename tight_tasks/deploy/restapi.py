@@ -18,7 +18,7 @@ from typing import Any
 
 from .apistage import BINARY_MEDIA_TYPES, rest_stage
 from .authorizers import check, method_auth, rest_authorizers
-from .parts import PARTITION, App, Parts, TemplateError, logical_id
+from .parts import PARTITION, App, Parts, TemplateError, api_permission, logical_id
 
 API = "Api"
 #: API Gateway's default quota of resources (paths) per REST API.
@@ -80,14 +80,6 @@ def _methods(app: App, routes: list, ids: dict[str, Any]) -> dict[str, Any]:
     return methods
 
 
-def _permission(function: str) -> dict[str, Any]:
-    return {"Type": "AWS::Lambda::Permission",
-            "Properties": {"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com",
-                           "FunctionName": {"Fn::GetAtt": [logical_id("Function", function), "Arn"]},
-                           "SourceArn": {"Fn::Sub": f"{PARTITION}:execute-api:${{AWS::Region}}:"
-                                                    f"${{AWS::AccountId}}:${{{API}}}/*"}}}
-
-
 def api_parts(app: App) -> Parts:
     """The REST API of ``app.routes`` (nothing when the app has no routes or asks for ``api: http``)."""
     routes = sorted(app.routes, key=lambda r: (r.path, r.function))
@@ -115,7 +107,7 @@ def api_parts(app: App) -> Parts:
     parts = Parts({API: api, **resources, **methods, f"ApiDeployment{digest}": deployment,
                    **rest_stage(app, API, f"ApiDeployment{digest}")}).add(authorizers)
     for function in sorted({r.function for r in routes}):
-        parts.resources[logical_id("ApiInvoke", function)] = _permission(function)
+        parts.resources[logical_id("ApiInvoke", function)] = api_permission(function, API)
     parts.outputs["ApiUrl"] = {
         "Description": "Invoke URL of the REST API",
         "Value": {"Fn::Sub": f"https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{app.stage}/"},
