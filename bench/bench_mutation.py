@@ -59,6 +59,7 @@ GROUPS = (
         "tests/deploy/test_template_auth.py", "-k", "not cfn_lint and not lint and not fifo_queue_and_its_dead_letters")),
 )
 
+FAST_PATH = "reading __code__ is a shortcut: inspect.signature gives the same names"
 SHORT = "function_name is at most 64 characters, so this limit (and one more) never shortens the name"
 #: Survivors judged equivalent: (removed line, added line) with surrounding spaces stripped -> why.
 EQUIVALENT = {
@@ -99,6 +100,12 @@ EQUIVALENT = {
     ('return a == b or (a.endswith(":*") and b.startswith(a[:-1])) or (b.endswith(":*") and a.startswith(b[:-1]))',
      'return a == b or (a.endswith(":*") and b.startswith(a[:-1])) or (b.endswith(":*") and a.startswith(b[:-2]))'):
         "no S3 event type starts with a wildcard's prefix without its ':'",
+    ('code = getattr(function, "__code__", None)', 'code = None'): FAST_PATH,
+    ('code = getattr(function, "__code__", None)', 'code = getattr(None, "__code__", None)'): FAST_PATH,
+    ('code = getattr(function, "__code__", None)', 'code = getattr(function, "XX__code__XX", None)'): FAST_PATH,
+    ('code = getattr(function, "__code__", None)', 'code = getattr(function, "__CODE__", None)'): FAST_PATH,
+    ('log().exception("%s", what, extra=fields)', 'log().exception(what, extra=fields)'):
+        "a message without arguments is not %-formatted by logging",
 }
 
 

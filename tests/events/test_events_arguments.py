@@ -249,3 +249,41 @@ def test_stream_values_that_are_not_dynamodb_json(value, message):
     assert str(raised.value) == message
     with pytest.raises(stream.StreamFormatError, match=r"^not a DynamoDB image: \['a'\]$"):
         stream.deserialize(["a"])
+
+
+def test_a_record_failing_on_an_unresolved_secret_is_one_line_with_its_fields(caplog, monkeypatch):
+    from tight.providers.aws.lambda_app import secrets
+
+    monkeypatch.setitem(secrets.FAILED, "DB_PASSWORD", "ssm:/shop/db (AccessDenied)")
+
+    def handle(body):
+        raise KeyError("DB_PASSWORD")
+
+    from tight.providers.aws.controllers import sqs_event
+
+    as_handler_of("orders_s", sqs_event.message, handle)
+    event = load_event("sqs")
+    event["Records"] = event["Records"][:1]
+    with caplog.at_level(logging.ERROR, logger="tight.events"):
+        sqs_event.dispatch("orders_s", event)
+    (line,) = caplog.records
+    item = event["Records"][0]["messageId"]
+    assert line.getMessage() == f"function 'orders_s' failed on record {item}: it needs ssm:/shop/db (AccessDenied)"
+    assert (line.name, line.controller, line.record, line.exc_info) == ("tight.events", "orders_s", item, None)
+
+
+def test_two_handler_objects_in_one_function_are_named_by_their_repr():
+    from tight.providers.aws.controllers import sqs_event
+
+    class Handler:
+        def __call__(self, body):
+            return body
+
+    Handler.__module__ = "app.functions.objs.handler"
+    first, second = Handler(), Handler()
+    registry.forget("objs")
+    sqs_event.message(first)
+    with pytest.raises(registry.SourceConflict) as raised:
+        sqs_event.message(second)
+    assert str(raised.value) == (f"app/functions/objs has two sqs handlers ({first!r} and {second!r}): a function "
+                                 "has one; call one from the other")

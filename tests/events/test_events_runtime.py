@@ -280,6 +280,7 @@ def test_stream_record_in_bad_dynamodb_json_is_a_failed_record_and_one_line(capl
     assert first.getMessage() == ("function 'accounts_b' cannot read record 111000000000000000000001: "
                                   "not a number: 'three'")
     assert first.exc_info is None  # a line, not tight's own traceback
+    assert (first.name, first.controller, first.record) == ("tight.events", "accounts_b", "111000000000000000000001")
 
 
 def test_stream_function_given_a_schedule_event_is_refused():
