@@ -52,3 +52,23 @@ def test_the_functions_example_works(tmp_path):
     assert {"AWS::SQS::Queue", "AWS::Events::Rule", "AWS::S3::Bucket", "AWS::Lambda::EventSourceMapping",
             "AWS::ApiGateway::Authorizer"} <= kinds
     assert resources["FunctionMyController"]["Properties"]["MemorySize"] == 512
+
+
+def test_every_setting_tight_reads_is_in_the_reference():
+    """Every per-function key the parser accepts, and every key of each tight.yml section's defaults, is named on
+    the Configuration page (new settings are documented where users look them up)."""
+    from tight.dev.routes import KEYS
+    from tight_tasks import config
+    from tight_tasks._pip import DEFAULTS as PIP
+    from tight_tasks.deploy import DEFAULTS as DEPLOY
+    from tight_tasks.dynamo import DEFAULTS as DYNAMO
+    from tight_tasks.local import DEFAULTS as LOCAL
+
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    functions = page[page.index("## `functions:`"):page.index("\n## ", page.index("## `functions:`") + 1)]
+    missing = [key for key in KEYS if f"`{key}`" not in functions]
+    sections = {"": config.DEFAULTS, "dynamo": DYNAMO, "pip": PIP, "local": LOCAL, "deploy": DEPLOY}
+    for section, defaults in sections.items():
+        row = page if not section else next(line for line in page.splitlines() if line.startswith(f"| `{section}:`"))
+        missing += [f"{section}.{key}" for key in defaults if f"`{key}" not in row]
+    assert missing == []
