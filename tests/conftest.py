@@ -256,16 +256,31 @@ def moto_endpoint():
     """A moto server (every service) for the session: ``http://localhost:PORT``.
 
     ``localhost``, not ``127.0.0.1``: moto resolves S3 URLs (CloudFormation's TemplateURL) by that name.
+
+    A process of its own: moto's backends are global to a process, and the embedded engine of the tests
+    that run local.serve or the app fixtures in this process resets them when it stops.
     """
-    from moto.server import ThreadedMotoServer
+    import socket
+    import time
 
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://localhost:{port}"
-    _api_gateway_logging_role(endpoint)
-    yield endpoint
-    server.stop()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "moto's server did not start"
+                time.sleep(0.05)
+        endpoint = f"http://localhost:{port}"
+        _api_gateway_logging_role(endpoint)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
