@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from local_apps import ACCOUNT, APP_INDEX, write
+from local_apps import HANDLERS as LOCAL_HANDLERS
 
 TIGHT_YML = '''\
 name: shop
@@ -54,21 +55,7 @@ HANDLERS = {
             queue = "poison" if body.get("poison") else "orders"
             return {"statusCode": 202, "body": {"id": queues.send(queue, body, source="api")}}
         ''',
-    "lookup": '''\
-        import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
-        from tight.providers.aws.clients import dynamo_db
-        from app.models.Account import Account
-
-        db = dynamo_db.connect()
-
-
-        @lambda_proxy.get
-        def get_handler(path_parameters):
-            account = db.query(Account).filter(id=path_parameters["id"]).first()
-            if account is None:
-                return {"statusCode": 404, "body": {"missing": path_parameters["id"]}}
-            return {"statusCode": 200, "body": {"id": account.id, "owner": account.owner}}
-        ''',
+    "lookup": LOCAL_HANDLERS["lookup"],  # the same GET through a model as the local.serve app's
     "orders": '''\
         import tight.providers.aws.controllers.sqs_event as sqs_event
         from tight.providers.aws.clients import dynamo_db
