@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from local_apps import ACCOUNT, APP_INDEX, write
 from local_apps import HANDLERS as LOCAL_HANDLERS
+from local_apps import make_app
 
 TIGHT_YML = '''\
 name: shop
@@ -115,14 +115,4 @@ HANDLERS = {
 
 
 def make_event_app(root: Path) -> Path:
-    write(root / "tight.yml", TIGHT_YML)
-    write(root / "env.dist.yml", "CI: false\nSTAGE: dev\n")
-    write(root / "env.yml", "CI: false\nNAME: shop\nSTAGE: dev\n")
-    write(root / "app_index.py", APP_INDEX)
-    for package in ("app", "app/functions", "app/models"):
-        write(root / package / "__init__.py", "")
-    write(root / "app" / "models" / "Account.py", ACCOUNT)
-    for name, source in HANDLERS.items():
-        write(root / "app" / "functions" / name / "__init__.py", "")
-        write(root / "app" / "functions" / name / "handler.py", source)
-    return root
+    return make_app(root, TIGHT_YML, HANDLERS)

@@ -162,15 +162,16 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def make_app(root: Path) -> Path:
-    write(root / "tight.yml", TIGHT_YML)
+def make_app(root: Path, tight_yml: str = TIGHT_YML, handlers: dict[str, str] | None = None) -> Path:
+    """The app on disk: ``tight_yml``, env files, the Account model and one package per handler source."""
+    write(root / "tight.yml", tight_yml)
     write(root / "env.dist.yml", "CI: false\nSTAGE: dev\n")
     write(root / "env.yml", "CI: false\nNAME: shop\nSTAGE: dev\n")
     write(root / "app_index.py", APP_INDEX)
     for package in ("app", "app/functions", "app/models"):
         write(root / package / "__init__.py", "")
     write(root / "app" / "models" / "Account.py", ACCOUNT)
-    for name, source in HANDLERS.items():
+    for name, source in (HANDLERS if handlers is None else handlers).items():
         write(root / "app" / "functions" / name / "__init__.py", "")
         write(root / "app" / "functions" / name / "handler.py", source)
     return root
