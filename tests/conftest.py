@@ -233,6 +233,11 @@ def without_write_permission() -> list[str]:
 AWS_REGION = "eu-west-1"
 
 
+def listed(client, operation: str, key: str, **kwargs) -> list:
+    """Every item of a paginated listing: the session's moto server holds every test's resources, past one page."""
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+
+
 def aws_env(endpoint: str, **extra: str) -> dict[str, str]:
     """A child environment pointed at a moto server, with dummy credentials and no AWS config files."""
     return clean_env(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",

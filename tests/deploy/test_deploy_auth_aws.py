@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_tight
+from conftest import listed, run_tight
 from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
 
 from tight.dev import sample_events
@@ -57,7 +57,7 @@ def deployed_gated(gated_app, tight_aws):
 def test_methods_carry_their_authorization(deployed_gated, aws):
     assert aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     gateway = aws("apigateway")
-    api = next(a for a in gateway.get_rest_apis()["items"] if a["name"] == STACK)
+    api = next(a for a in listed(gateway, "get_rest_apis", "items") if a["name"] == STACK)
     kinds = {}
     for resource in gateway.get_resources(restApiId=api["id"])["items"]:
         for method in resource.get("resourceMethods") or {}:
@@ -117,7 +117,7 @@ def test_an_http_api_stack_deploys_on_moto(gated_app, aws, tight_aws, tmp_path):
         assert stack["StackStatus"] == "CREATE_COMPLETE"
         assert aws("lambda").get_function(FunctionName="gated-http-orders")["Configuration"]["Handler"] == \
             "app_index.orders"
-        assert not [a for a in aws("apigateway").get_rest_apis()["items"] if a["name"] == "gated-http"]
+        assert not [a for a in listed(aws("apigateway"), "get_rest_apis", "items") if a["name"] == "gated-http"]
     finally:
         tight_aws("deploy.delete", "--stage", "http", "--yes", cwd=root)
 
@@ -134,7 +134,7 @@ def test_a_rest_api_with_a_cognito_authorizer_deploys_on_moto(gated_app, aws, ti
     try:
         assert result.returncode == 0, result.stdout + result.stderr
         gateway = aws("apigateway")
-        api = next(a for a in gateway.get_rest_apis()["items"] if a["name"] == "gated-cognito")
+        api = next(a for a in listed(gateway, "get_rest_apis", "items") if a["name"] == "gated-cognito")
         signed = next(r for r in gateway.get_resources(restApiId=api["id"])["items"] if r["path"] == "/signed")
         method = gateway.get_method(restApiId=api["id"], resourceId=signed["id"], httpMethod="ANY")
         assert method["authorizationType"] == "COGNITO_USER_POOLS"  # (moto drops AuthorizationScopes: the

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import AWS_REGION as REGION
-from conftest import aws_env, clean_env, run_tight
+from conftest import aws_env, clean_env, listed, run_tight
 from deploy_support import (  # noqa: F401  (fixtures)
     app_copy,
     cfn_lint,
@@ -42,7 +42,7 @@ def zip_sha256(root: Path) -> bytes:
 
 
 def stack_resources(aws, stack: str) -> dict[str, dict]:
-    summaries = aws("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    summaries = listed(aws("cloudformation"), "list_stack_resources", "StackResourceSummaries", StackName=stack)
     return {r["LogicalResourceId"]: r for r in summaries}
 
 
@@ -77,17 +77,17 @@ def test_every_resource_in_the_template_exists_after_deploy(deployed, deploy_app
             logical = next(k for k in created if k.startswith(logical[:-10]) and len(k) == len(logical))
         assert logical in created, logical
         assert created[logical]["ResourceType"] == resource["Type"]
-    skipped = [r for r in aws("cloudformation").list_stack_resources(StackName="shop-test")["StackResourceSummaries"]
+    skipped = [r for r in listed(aws("cloudformation"), "list_stack_resources", "StackResourceSummaries", StackName="shop-test")
                if not r["LogicalResourceId"]]  # moto lists a skipped resource type with an empty id
     assert bool(skipped) == any(r["Type"] in SKIPPED_BY_MOTO for r in template["Resources"].values())
     assert "versions are published, but the functions are invoked unqualified" in deployed.stdout
     # checked through their own services, too
-    functions = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
+    functions = {f["FunctionName"] for f in listed(aws("lambda"), "list_functions", "Functions")}
     assert {"shop-test-hello", "shop-test-users"} <= functions
-    groups = {g["logGroupName"]: g for g in aws("logs").describe_log_groups()["logGroups"]}
+    groups = {g["logGroupName"]: g for g in listed(aws("logs"), "describe_log_groups", "logGroups")}
     assert groups["/aws/lambda/shop-test-hello"]["retentionInDays"] == 30
     assert groups["/aws/lambda/shop-test-users"]["retentionInDays"] == 14
-    tables = aws("dynamodb").list_tables()["TableNames"]
+    tables = listed(aws("dynamodb"), "list_tables", "TableNames")
     assert {"shop-test-accounts", "shop-test-events"} <= set(tables)
 
 
@@ -186,7 +186,7 @@ def test_redeploy_without_changes_changes_nothing(deployed, deploy_app, aws, tig
         assert after[name]["CodeSha256"] == before[name]["CodeSha256"]
         assert after[name]["LastModified"] == before[name]["LastModified"]
     assert aws("cloudformation").describe_stack_events(StackName="shop-test")["StackEvents"] == events
-    left = aws("cloudformation").list_change_sets(StackName="shop-test")["Summaries"]
+    left = listed(aws("cloudformation"), "list_change_sets", "Summaries", StackName="shop-test")
     left = [c for c in left if c["StackName"] == "shop-test"]  # moto lists every stack's change sets
     assert [c for c in left if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []  # the empty one was deleted
 
@@ -263,11 +263,11 @@ def test_delete_removes_the_stack_and_keeps_the_tables(app_copy, aws, tight_aws)
     assert "Kept 2 tables with their data (DeletionPolicy: Retain): shop-gone-accounts, shop-gone-events" \
         in result.stdout
     assert f"aws dynamodb delete-table --region {REGION} --table-name shop-gone-accounts" in result.stdout
-    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    stacks = listed(aws("cloudformation"), "list_stacks", "StackSummaries")
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-gone"} == {"DELETE_COMPLETE"}
-    functions = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
+    functions = {f["FunctionName"] for f in listed(aws("lambda"), "list_functions", "Functions")}
     assert not {"shop-gone-hello", "shop-gone-users"} & functions
-    assert {"shop-gone-accounts", "shop-gone-events"} <= set(aws("dynamodb").list_tables()["TableNames"])
+    assert {"shop-gone-accounts", "shop-gone-events"} <= set(listed(aws("dynamodb"), "list_tables", "TableNames"))
     again = tight_aws("deploy.delete", "--stage", "gone", "--yes", cwd=app_copy)
     assert again.returncode == 1 and "No stack shop-gone" in again.stderr
     redeploy = tight_aws("deploy", "--stage", "gone", cwd=app_copy)  # the kept tables are in the way
@@ -302,7 +302,7 @@ def test_a_table_kept_from_an_earlier_stack_stops_the_deploy_before_anything_cha
         "tables), so CloudFormation cannot create it: delete it if its data can go (aws dynamodb delete-table "
         f"--region {REGION} --table-name shop-kept-accounts), or give the model another table name.")
     assert result.stdout == ""  # nothing built, uploaded or planned
-    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    stacks = listed(aws("cloudformation"), "list_stacks", "StackSummaries")
     assert "shop-kept" not in {s["StackName"] for s in stacks}
 
 
@@ -357,9 +357,9 @@ def test_declining_the_change_set_deploys_nothing(app_copy, aws, in_moto, monkey
     assert caught.value.message == "Not deployed: the change set was discarded and shop-nope is as it was."
     assert asked == [f"Deploy these changes to shop-nope in {REGION}?"]
     assert "  + FunctionHello (AWS::Lambda::Function)" in printed
-    assert not [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith("shop-nope")]
-    assert "shop-nope-accounts" not in aws("dynamodb").list_tables()["TableNames"]
-    stacks = aws("cloudformation").list_stacks()["StackSummaries"]
+    assert not [f for f in listed(aws("lambda"), "list_functions", "Functions") if f["FunctionName"].startswith("shop-nope")]
+    assert "shop-nope-accounts" not in listed(aws("dynamodb"), "list_tables", "TableNames")
+    stacks = listed(aws("cloudformation"), "list_stacks", "StackSummaries")
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "shop-nope"} <= {"DELETE_COMPLETE"}
 
 
@@ -516,7 +516,7 @@ def test_a_big_template_goes_through_s3_and_bucket_names_a_bucket(app_copy, aws,
     (template_key,) = [k for k in keys if k.startswith("tight/shop/templates/big-")]
     body = aws("s3").get_object(Bucket="my-artifacts", Key=template_key)["Body"].read()
     assert len(body) > 51200
-    functions = [f for f in aws("lambda").list_functions()["Functions"] if f["FunctionName"].startswith("shop-big-")]
+    functions = [f for f in listed(aws("lambda"), "list_functions", "Functions") if f["FunctionName"].startswith("shop-big-")]
     assert len(functions) == 26
 
 

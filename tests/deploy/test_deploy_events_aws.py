@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import clean_env, run_tight
+from conftest import clean_env, listed, run_tight
 from deploy_support import role_policy
 
 STACK = "events-test"
@@ -42,7 +42,7 @@ def test_every_event_resource_exists_after_deploy(deployed_events, events_app, a
     template = yaml.safe_load(run_tight("deploy.template", "--stage", "test", "--output", "-", cwd=events_app,
                                         env=clean_env()).stdout)
     created = {r["LogicalResourceId"]: r for r in
-               aws("cloudformation").list_stack_resources(StackName=STACK)["StackResourceSummaries"]}
+               listed(aws("cloudformation"), "list_stack_resources", "StackResourceSummaries", StackName=STACK)}
     wanted = {k: v["Type"] for k, v in template["Resources"].items()
               if v["Type"] in ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule",
                                "AWS::S3::Bucket", "AWS::Lambda::Permission")}
@@ -155,5 +155,5 @@ def test_delete_keeps_the_bucket_and_says_so(deployed_events, events_app, aws, t
         "keeps the buckets of s3 functions), so CloudFormation cannot create it: delete it if its objects can go "
         "(aws s3 rb --region eu-west-1 --force s3://events-gone-thumbs-uploads), or change "
         "functions.thumbs.bucket in tight.yml.\n")
-    assert "events-gone" not in {s["StackName"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
+    assert "events-gone" not in {s["StackName"] for s in listed(aws("cloudformation"), "list_stacks", "StackSummaries")
                                  if s["StackStatus"] != "DELETE_COMPLETE"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AWS_REGION, aws_env, run_tight, serve_wsgi
+from conftest import AWS_REGION, aws_env, listed, run_tight, serve_wsgi
 from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
 from invoke.exceptions import Exit
 
@@ -73,7 +73,7 @@ def in_moto(moto_endpoint, monkeypatch, small_app):
 
 
 def stacks(aws, name: str) -> list[str]:
-    return [s["StackStatus"] for s in aws("cloudformation").list_stacks()["StackSummaries"]
+    return [s["StackStatus"] for s in listed(aws("cloudformation"), "list_stacks", "StackSummaries")
             if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE"]
 
 
@@ -97,7 +97,7 @@ def test_ctrl_c_before_the_change_set_runs_removes_what_tight_made(small_app, aw
                                     f"set and the empty stack it made (crash-{stage}).")
     assert f"Changes to create stack crash-{stage}:" in printed
     assert stacks(aws, f"crash-{stage}") == []  # no REVIEW_IN_PROGRESS stack is left behind
-    change_sets = aws("cloudformation").list_change_sets(StackName=f"crash-{stage}")["Summaries"]
+    change_sets = listed(aws("cloudformation"), "list_change_sets", "Summaries", StackName=f"crash-{stage}")
     assert [c for c in change_sets if c.get("StackName") == f"crash-{stage}"] == []
 
 

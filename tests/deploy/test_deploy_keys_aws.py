@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_tight
+from conftest import listed, run_tight
 
 from tight_tasks.deploy.keys import refusal, table_change
 
@@ -66,7 +66,7 @@ def test_a_key_change_is_refused_in_one_line_and_the_stack_is_untouched(changed,
     cloudformation = aws("cloudformation")
 
     def change_sets() -> list:
-        return [c for c in cloudformation.list_change_sets(StackName=STACK)["Summaries"] if c["StackName"] == STACK]
+        return [c for c in listed(cloudformation, "list_change_sets", "Summaries", StackName=STACK) if c["StackName"] == STACK]
 
     before, made = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0], change_sets()
     result = tight_aws("deploy", "--stage", "test", "--yes", cwd=changed(old, new))
