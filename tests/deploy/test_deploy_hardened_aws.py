@@ -165,3 +165,30 @@ def test_s3_calls_on_a_bucket_tight_did_not_just_create_expect_its_owner(small_a
         deploy(small_app, settings, "owned", out=lambda line: None, confirm=lambda q: False, cloud_factory=factory)
     assert {name for name, _, _ in calls} >= {"HeadBucket", "HeadObject", "PutObject"}
     assert [c for c in calls if c[1] == "team-artifacts" and c[2] != "123456789012"] == []
+
+
+def test_the_deployment_records_and_rollback_expect_their_buckets_owner(small_app, aws, in_moto):
+    """deploy.rollback reads a template and a code key from the bucket's records: from a bucket another account
+    took over, it would deploy that account's template with this account's rights."""
+    from tight_tasks.deploy.history import rollback
+
+    aws("s3").create_bucket(Bucket="team-rollbacks", CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+    calls = []
+
+    def factory(region=None):
+        cloud = Cloud.connect(region)
+        cloud.session.events.register(
+            "provide-client-params.s3", lambda params, event_name, **kw: calls.append(
+                (event_name.rsplit(".", 1)[-1], params.get("Bucket"), params.get("ExpectedBucketOwner"))))
+        return cloud
+
+    settings = {**read_app_config(small_app / "tight.yml"), "deploy": {"bucket": "team-rollbacks"}}
+    for memory in (128, 256):  # two deployments on record: the second changes the stack
+        settings["functions"] = {"hello": {"memory": memory}}
+        assert deploy(small_app, settings, "owner", out=lambda line: None, confirm=lambda q: True,
+                      cloud_factory=factory).endswith("COMPLETE")
+    assert rollback(settings, "owner", confirm=lambda q: True, out=lambda line: None,
+                    cloud_factory=factory).endswith("COMPLETE")
+    assert aws("lambda").get_function_configuration(FunctionName="crash-owner-hello")["MemorySize"] == 128
+    assert {name for name, _, _ in calls} >= {"ListObjectsV2", "GetObject", "PutObject", "HeadObject", "HeadBucket"}
+    assert [c for c in calls if c[1] == "team-rollbacks" and c[2] != "123456789012"] == []

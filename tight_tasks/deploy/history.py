@@ -51,14 +51,16 @@ def template_key(app_name: str, stage: str, text: str) -> str:
 
 def records(cloud: Cloud, bucket: str, app_name: str, stage: str) -> list[Record]:
     """The stage's recorded deployments, newest first (none when the bucket does not exist)."""
-    if not cloud.bucket_exists(bucket):
+    owner = cloud.account_id()
+    if not cloud.bucket_exists(bucket, owner):
         return []
     keys = sorted((item["Key"] for item in cloud.pages("s3", "list_objects_v2", "Contents", Bucket=bucket,
-                                                         Prefix=_prefix(app_name, stage))), reverse=True)
+                                                         Prefix=_prefix(app_name, stage), ExpectedBucketOwner=owner)),
+                  reverse=True)
     found = []
     for key in keys:
         try:
-            data = json.loads(cloud.call("s3", "get_object", Bucket=bucket, Key=key)["Body"].read())
+            data = json.loads(cloud.call("s3", "get_object", Bucket=bucket, Key=key, ExpectedBucketOwner=owner)["Body"].read())
             found.append(Record(key, data["time"], data["code_key"], data["template_key"], data.get("kind", "deploy")))
         except (ValueError, KeyError, TypeError):
             continue  # not a record tight wrote: left alone
@@ -68,20 +70,20 @@ def records(cloud: Cloud, bucket: str, app_name: str, stage: str) -> list[Record
 def record(cloud: Cloud, bucket: str, app_name: str, stage: str, code_key: str, text: str,
            kind: str = "deploy") -> Record:
     """Write the record of a deployment (and its template), then drop records beyond :data:`KEEP`."""
-    now = cloud.clock()
+    now, owner = cloud.clock(), cloud.account_id()
     tkey = template_key(app_name, stage, text)
-    if not cloud.object_exists(bucket, tkey):
-        cloud.upload(bucket, tkey, text.encode())
+    if not cloud.object_exists(bucket, tkey, owner):
+        cloud.upload(bucket, tkey, text.encode(), owner)
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
     key = f"{_prefix(app_name, stage)}{int(now * 1000):013d}.json"
     body = {"time": when, "code_key": code_key, "template_key": tkey, "kind": kind}
-    cloud.upload(bucket, key, json.dumps(body, indent=1).encode())
+    cloud.upload(bucket, key, json.dumps(body, indent=1).encode(), owner)
     kept = records(cloud, bucket, app_name, stage)
     names = {r.template_key for r in kept[:KEEP]}
     for old in kept[KEEP:]:
-        cloud.call("s3", "delete_object", Bucket=bucket, Key=old.key)
+        cloud.call("s3", "delete_object", Bucket=bucket, Key=old.key, ExpectedBucketOwner=owner)
         if old.template_key not in names:
-            cloud.call("s3", "delete_object", Bucket=bucket, Key=old.template_key)
+            cloud.call("s3", "delete_object", Bucket=bucket, Key=old.template_key, ExpectedBucketOwner=owner)
             names.add(old.template_key)  # deleted once
     return Record(key, when, code_key, tkey, kind)
 
@@ -126,7 +128,8 @@ def rollback(settings: Mapping[str, Any], stage: str, region: str | None = None,
                        f"{'' if len(found) == 1 else 's'} in s3://{bucket} (deploy again first).")
         target = found[1]
         out(f"Rolling {stack} back to the deployment of {target.time}: code {target.code[:12]}.")
-        text = cloud.call("s3", "get_object", Bucket=bucket, Key=target.template_key)["Body"].read().decode()
+        text = cloud.call("s3", "get_object", Bucket=bucket, Key=target.template_key,
+                          ExpectedBucketOwner=cloud.account_id())["Body"].read().decode()
         nested = {"TemplateBase": cloud.object_url(bucket, f"{PREFIX}/{name}/templates")} \
             if "\n  TemplateBase:\n" in text else {}  # nested stacks: their templates stay under their sha256
         plan = changeset.plan(cloud, stack, {"CodeBucket": bucket, "CodeKey": target.code_key, **nested},
