@@ -1,22 +1,9 @@
-"""The ``functions:`` section of ``tight.yml`` and the app's HTTP route table.
+"""The ``functions:`` section of ``tight.yml`` and the app's HTTP route table (docs/configuration.md).
 
-One reader for ``tight local.serve`` and the deploy template: pure, no I/O
-(callers pass the parsed ``tight.yml`` mapping and the app's function names)::
-
-    functions:
-      accounts:
-        path: [/accounts, /accounts/{id}]   # a string or a list
-        memory: 512                         # MB (default 256)
-        timeout: 10                         # seconds (default 30)
-        auth: jwt                           # who may call it: see tight.dev.auth
-      nightly:
-        type: schedule
-        schedule: rate(1 day)
-
-By default a ``lambda_proxy`` function ``NAME`` answers ``/NAME`` and
-``/NAME/{proxy+}``. Path templates follow API Gateway: ``{name}`` is one
-segment, ``{name+}`` (last segment only) the rest of the path. Only
-``lambda_proxy`` functions (the default ``type``) get routes.
+One reader for ``tight local.serve`` and the deploy template: pure, no I/O (callers pass the parsed
+``tight.yml`` mapping and the app's function names). By default a ``lambda_proxy`` function ``NAME`` (the
+default ``type``, the only one with routes) answers ``/NAME`` and ``/NAME/{proxy+}``. Path templates follow
+API Gateway: ``{name}`` is one segment, ``{name+}`` (last segment only) the rest of the path.
 
 Errors raise :class:`FunctionsConfigError`; the message names the function.
 """
