@@ -10,7 +10,9 @@ here) against a fast test selection: pure tests, no deploys, no generated apps, 
 listed with their change; ones judged equivalent (the code behaves the same) say why (``EQUIVALENT``).
 
 ``inv bench --only mutation`` (slow: minutes per group on two cores). ``MUTATION_GROUPS=routes,deploy``
-runs only those groups; ``MUTATION_CHILDREN`` sets mutmut's parallel workers (default: 2).
+runs only those groups; ``MUTATION_MODULES=authorizers,httpapi`` mutates only the files of those names
+(``<name>.py``; a group with none of them is skipped), for a quick look at one module;
+``MUTATION_CHILDREN`` sets mutmut's parallel workers (default: 2).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .common import REPO
@@ -55,7 +57,8 @@ GROUPS = (
         "tests/local/test_routes.py", "tests/local/test_routes_boundaries.py")),
     Group("deploy", "tight_tasks", tuple(f"tight_tasks/deploy/{module}.py" for module in BUILDERS), (
         "tests/deploy/test_template.py", "tests/deploy/test_template_events.py",
-        "tests/deploy/test_template_builders.py", "tests/deploy/test_template_names.py",
+        "tests/deploy/test_template_builders.py", "tests/deploy/test_template_builders_api.py",
+        "tests/deploy/test_template_names.py",
         "tests/deploy/test_template_auth.py", "-k", "not cfn_lint and not lint and not fifo_queue_and_its_dead_letters")),
 )
 
@@ -216,11 +219,25 @@ def _natural(key: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
 
 
+def only_modules(group: Group, modules: list[str]) -> Group | None:
+    """``group`` mutating only the files named ``<module>.py`` of ``modules`` (all when empty); None when
+    none of its files is named."""
+    if not modules:
+        return group
+    files = sorted({path.relative_to(REPO).as_posix() for pattern in group.mutate for path in REPO.glob(pattern)})
+    mutate = tuple(file for file in files if Path(file).stem in modules)
+    return replace(group, mutate=mutate) if mutate else None
+
+
 def run(tmp: Path):
     wanted = [w for w in os.environ.get("MUTATION_GROUPS", "").split(",") if w]
+    modules = [m.strip() for m in os.environ.get("MUTATION_MODULES", "").split(",") if m.strip()]
     children = os.environ.get("MUTATION_CHILDREN", "2")
     for group in GROUPS:
         if wanted and group.name not in wanted:
+            continue
+        group = only_modules(group, modules)
+        if group is None:
             continue
         root = copy_repo(tmp / group.name)
         configure(root, group)
