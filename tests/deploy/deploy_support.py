@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AWS_REGION, find_python, make_venv, run_tight
+from conftest import AWS_REGION, aws_env, find_python, make_venv, run_tight
 
 #: A model with a range key, local and global indexes, TTL and a stream.
 EVENT_MODEL = '''\
@@ -86,6 +86,14 @@ def deployed(deploy_app, tight_aws):
     result = tight_aws("deploy", "--stage", "test", cwd=deploy_app, CI="true", GREETING="from the shell")
     assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+@pytest.fixture
+def in_moto(moto_endpoint, monkeypatch):
+    """This process pointed at moto (the autouse fixture removed the shell's AWS settings)."""
+    for key, value in aws_env(moto_endpoint).items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
 
 
 def cfn_lint(*paths: Path) -> subprocess.CompletedProcess:
