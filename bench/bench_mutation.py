@@ -51,6 +51,7 @@ GROUPS = (
         "tests/runtime/test_runtime_registry.py", "tests/runtime/test_runtime_identity.py",
         "tests/runtime/test_runtime_deep_json.py", "tests/runtime/test_runtime_http_units.py",
         "tests/runtime/test_runtime_http_response_units.py", "tests/runtime/test_runtime_proxy_units.py",
+        "tests/runtime/test_runtime_authorizer_units.py",
         "tests/runtime/test_runtime_lambda_app.py", "tests/events/test_events_runtime.py",
         "tests/events/test_events_samples.py", "tests/events/test_events_arguments.py",
         "-k", "not browser")),
