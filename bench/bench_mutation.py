@@ -60,7 +60,7 @@ GROUPS = (
     Group("deploy", "tight_tasks", tuple(f"tight_tasks/deploy/{module}.py" for module in BUILDERS), (
         "tests/deploy/test_template.py", "tests/deploy/test_template_events.py",
         "tests/deploy/test_template_builders.py", "tests/deploy/test_template_builders_api.py",
-        "tests/deploy/test_template_builders_core.py",
+        "tests/deploy/test_template_builders_core.py", "tests/deploy/test_template_builders_roles.py",
         "tests/deploy/test_template_names.py",
         "tests/deploy/test_template_auth.py", "-k", "not cfn_lint and not lint and not fifo_queue_and_its_dead_letters")),
 )

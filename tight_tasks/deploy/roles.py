@@ -24,6 +24,9 @@ from .tables import TABLE_ACTIONS
 
 #: IAM's limit on a role's inline policies (characters, whitespace excluded); above it ARNs are grouped.
 POLICY_LIMIT = 10240
+#: The longest ARN an ``Fn::GetAtt`` in a statement resolves to: a queue's (the failure destinations of
+#: :mod:`.failures`, the only attribute granted; queue names have up to 80 characters).
+GET_ATT_ARN = len("arn:aws-us-gov:sqs:ap-southeast-3:123456789012:") + 80
 #: ``App.function_models`` value meaning "every model" (``import app.models``, ``from app.models import *``).
 ALL_MODELS = "*"
 
@@ -80,11 +83,19 @@ def merge_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
+def _resolved(resource: Any) -> Any:
+    """A statement's resource as CloudFormation resolves it, at its longest (an ``Fn::GetAtt``: a queue's ARN)."""
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        return resource["Fn::Sub"]
+    return "x" * GET_ATT_ARN if isinstance(resource, dict) else resource
+
+
 def _policy_size(statements: list[dict[str, Any]]) -> int:
     """Characters of the policy once CloudFormation resolved it (account, region and partition allowed for)."""
-    text = json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
+    resolved = [{**item, "Resource": [_resolved(r) for r in item["Resource"]]} for item in statements]
+    text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))
     return len(text.replace("${AWS::Partition}", "aws-us-gov").replace("${AWS::Region}", "ap-southeast-3")
-               .replace("${AWS::AccountId}", "123456789012").replace('{"Fn::Sub":', "").replace("}", ""))
+               .replace("${AWS::AccountId}", "123456789012"))
 
 
 def group_arns(statements: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
