@@ -203,18 +203,18 @@ class Server:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for_line(self, text: str, timeout: float = 30, pattern: bool = False) -> str:
-        """The first line containing ``text`` (a regular expression matching the whole line with ``pattern``),
-        waiting for the reader thread to collect it."""
+    def wait_for_line(self, text: str, timeout: float = 30, pattern: bool = False, count: int = 1) -> str:
+        """The ``count``-th line containing ``text`` (a regular expression matching the whole line with
+        ``pattern``), waiting for the reader thread to collect it."""
         import re
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if (re.fullmatch(text, line) if pattern else text in line):
-                    return line
+            found = [line for line in list(self.lines) if (re.fullmatch(text, line) if pattern else text in line)]
+            if len(found) >= count:
+                return found[count - 1]
             time.sleep(0.05)
-        raise AssertionError(f"{text!r} never printed:\n{self.output()}")
+        raise AssertionError(f"{text!r} never printed{f' {count} times' if count > 1 else ''}:\n{self.output()}")
 
     def interrupt(self, timeout: float = 30) -> int:
         import signal
