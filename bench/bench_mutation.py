@@ -67,6 +67,12 @@ GROUPS = (
 
 FAST_PATH = "reading __code__ is a shortcut: inspect.signature gives the same names"
 SHORT = "function_name is at most 64 characters, so this limit (and one more) never shortens the name"
+CODEC = "codec names are case-insensitive"
+FAST_DICT = "a shortcut for the usual dict: isinstance(..., Mapping) gives the same answer"
+INFINITY = "only an infinite Decimal reaches the comparison, and it is never between 0 and 1"
+PATH_FAST = "a shortcut: request.path_parameters reads the same event key"
+BODY_FAST = "a shortcut: request.body is None for an absent or empty body"
+NO_CONTEXT = "an error response reads nothing from the Lambda context"
 #: Survivors judged equivalent: (removed line, added line) with surrounding spaces stripped -> why.
 EQUIVALENT = {
     ('origin = headers.get("origin")', 'origin = headers.get("ORIGIN")'):
@@ -106,12 +112,102 @@ EQUIVALENT = {
     ('return a == b or (a.endswith(":*") and b.startswith(a[:-1])) or (b.endswith(":*") and a.startswith(b[:-1]))',
      'return a == b or (a.endswith(":*") and b.startswith(a[:-1])) or (b.endswith(":*") and a.startswith(b[:-2]))'):
         "no S3 event type starts with a wildcard's prefix without its ':'",
-    ('code = getattr(function, "__code__", None)', 'code = None'): FAST_PATH,
-    ('code = getattr(function, "__code__", None)', 'code = getattr(None, "__code__", None)'): FAST_PATH,
-    ('code = getattr(function, "__code__", None)', 'code = getattr(function, "XX__code__XX", None)'): FAST_PATH,
-    ('code = getattr(function, "__code__", None)', 'code = getattr(function, "__CODE__", None)'): FAST_PATH,
+    ('code = function.__code__', 'code = None'): FAST_PATH,
     ('log().exception("%s", what, extra=fields)', 'log().exception(what, extra=fields)'):
         "a message without arguments is not %-formatted by logging",
+    ('head, sep, rest = str(arn or "").partition(":execute-api:")',
+     'head, sep, rest = str(arn or "XXXX").partition(":execute-api:")'):
+        "without an ARN neither default holds ':execute-api:', and the answer is '*'",
+    ('return None if value.is_finite() else (path, "NaN" if value.is_nan() else f"{\'-\' if value < 0 else \'\'}Infinity")',
+     'return None if value.is_finite() else (path, "NaN" if value.is_nan() else f"{\'-\' if value <= 0 else \'\'}Infinity")'):
+        INFINITY,
+    ('return None if value.is_finite() else (path, "NaN" if value.is_nan() else f"{\'-\' if value < 0 else \'\'}Infinity")',
+     'return None if value.is_finite() else (path, "NaN" if value.is_nan() else f"{\'-\' if value < 1 else \'\'}Infinity")'):
+        INFINITY,
+    ('response.body = base64.b64encode(bytes(body)).decode("ascii")',
+     'response.body = base64.b64encode(bytes(body)).decode("ASCII")'):
+        CODEC,
+    ('response.set(name, list(values) if isinstance(values, (list, tuple)) else values)',
+     'response.set(name, list(values) if (isinstance(values, (list, tuple))) and False else values)'):
+        "Response.set copies lists and tuples itself",
+    ('handler = registered.get(method) if method else None',
+     'handler = registered.get(method) if (method) or True else None'):
+        "no handler is registered under None",
+    ('parameters = event.get("pathParameters")',
+     'parameters = None'):
+        PATH_FAST,
+    ('parameters = event.get("pathParameters")',
+     'parameters = event.get(None)'):
+        PATH_FAST,
+    ('parameters = event.get("pathParameters")',
+     'parameters = event.get("XXpathParametersXX")'):
+        PATH_FAST,
+    ('parameters = event.get("pathParameters")',
+     'parameters = event.get("pathparameters")'):
+        PATH_FAST,
+    ('parameters = event.get("pathParameters")',
+     'parameters = event.get("PATHPARAMETERS")'):
+        PATH_FAST,
+    ('"body": None if raw_body is None or raw_body == "" else request.body,',
+     '"body": None if (raw_body is None or raw_body == "") and False else request.body,'):
+        BODY_FAST,
+    ('"body": None if raw_body is None or raw_body == "" else request.body,',
+     '"body": None if raw_body is None and raw_body == "" else request.body,'):
+        BODY_FAST,
+    ('"body": None if raw_body is None or raw_body == "" else request.body,',
+     '"body": None if raw_body is None or raw_body == "XXXX" else request.body,'):
+        BODY_FAST,
+    ('"path_parameters": dict(parameters) if type(parameters) is dict else request.path_parameters,',
+     '"path_parameters": dict(parameters) if (type(parameters) is dict) and False else request.path_parameters,'):
+        PATH_FAST,
+    ('"path_parameters": dict(parameters) if type(parameters) is dict else request.path_parameters,',
+     '"path_parameters": dict(parameters) if type(None) is dict else request.path_parameters,'):
+        PATH_FAST,
+    ('"principal_id": principal_id(event) if "requestContext" in event else None}',
+     '"principal_id": principal_id(event) if ("requestContext" in event) or True else None}'):
+        "principal_id() of an event without a requestContext is None",
+    ('elif name == "event":',
+     'elif name == "XXeventXX":'):
+        "the fallback, getattr(request, name), reads the same attribute",
+    ('elif name == "event":',
+     'elif name == "EVENT":'):
+        "the fallback, getattr(request, name), reads the same attribute",
+    ('elif name == "context":',
+     'elif name == "XXcontextXX":'):
+        "the fallback, getattr(request, name), reads the same attribute",
+    ('elif name == "context":',
+     'elif name == "CONTEXT":'):
+        "the fallback, getattr(request, name), reads the same attribute",
+    ('request = Request(event if type(event) is dict or isinstance(event, Mapping) else {}, context)',
+     'request = Request(event if type(None) is dict or isinstance(event, Mapping) else {}, context)'):
+        FAST_DICT,
+    ('elif getattr(exc, "one_line", False):  # NaN in the body...: the message says what and where',
+     'elif getattr(exc, "one_line", None):  # NaN in the body...: the message says what and where'):
+        "both defaults are false",
+    ('request = Request(event if isinstance(event, Mapping) else {}, context)',
+     'request = Request(event if isinstance(event, Mapping) else {}, None)'):
+        NO_CONTEXT,
+    ('request = Request(event if isinstance(event, Mapping) else {}, context)',
+     'request = Request(event if isinstance(event, Mapping) else {}, )'):
+        NO_CONTEXT,
+    ('if type(value) is dict:  # the usual case, without the ABC check',
+     'if type(None) is dict:  # the usual case, without the ABC check'):
+        FAST_DICT,
+    ('if ".lambda-url." in str(context.get("domainName") or ""):',
+     'if ".lambda-url." in str(context.get("domainName") or "XXXX"):'):
+        "without a domain name neither default holds '.lambda-url.'",
+    ('text = raw.decode("utf-8") if encoded else body',
+     'text = raw.decode("UTF-8") if encoded else body'):
+        CODEC,
+    ('return json.dumps(body).encode("utf-8")',
+     'return json.dumps(body).encode("UTF-8")'):
+        CODEC,
+    ('return body.encode("utf-8")',
+     'return body.encode("UTF-8")'):
+        CODEC,
+    ('return body.encode("utf-8", "surrogatepass")',
+     'return body.encode("UTF-8", "surrogatepass")'):
+        CODEC,
 }
 
 

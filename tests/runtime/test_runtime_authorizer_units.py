@@ -9,7 +9,7 @@ import logging
 import pytest
 from aws_events import load
 
-from tight.providers.aws.controllers import arguments, authorizer, registry
+from tight.providers.aws.controllers import arguments, authorizer, records, registry
 from tight.providers.aws.controllers.authorizer import (
     AuthorizerRequest,
     Decision,
@@ -17,6 +17,7 @@ from tight.providers.aws.controllers.authorizer import (
     stage_arn,
 )
 from tight.providers.aws.controllers.records import NoHandler, WrongEventType
+from tight.providers.aws.controllers.registry import SourceConflict
 from tight.providers.aws.events import identity
 
 _counter = itertools.count()
@@ -146,6 +147,7 @@ def test_authorizer_request_fallbacks():
     ("arn:aws:execute-api:us-east-1:1:abc/prod", "arn:aws:execute-api:us-east-1:1:abc/prod/*"),
     ("arn:aws:execute-api:us-east-1:1:abc", "arn:aws:execute-api:us-east-1:1:abc"),
     ("arn:aws:lambda:us-east-1:1:function/a/b", "arn:aws:lambda:us-east-1:1:function/a/b"),
+    ("arn:aws:execute-api:us-east-1:1:abc/dev/GET/a:execute-api:b", "arn:aws:execute-api:us-east-1:1:abc/dev/*"),
     (None, "*"), ("", "*"),
 ])
 def test_stage_arn(arn, expected):
@@ -220,14 +222,21 @@ def test_dispatch_accepts_any_authorizer_event(gate):
             {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}]}}
     assert authorizer.dispatch(gate.name, {"routeArn": "arn:x", "version": "2.0"})["isAuthorized"] is True
     assert authorizer.dispatch(gate.name, load("authorizer_token"))["principalId"] == "TOKEN"
+    only_arn = {"methodArn": "arn:aws:execute-api:eu-west-1:111122223333:r4nd0m1d/dev/GET/accounts/42"}
+    assert authorizer.dispatch(gate.name, only_arn)["policyDocument"]["Statement"][0]["Resource"] == STAGE
 
 
-@pytest.mark.parametrize("event", [{"Records": []}, {"methodArn": "", "routeArn": None, "type": ""}, ["x"], None])
-def test_dispatch_refuses_other_events(gate, event, caplog):
+@pytest.mark.parametrize("event, described", [
+    ({"Records": []}, "an unrecognised event (keys: Records)"),
+    ({"methodArn": "", "routeArn": None, "type": ""}, "an unrecognised event (keys: methodArn, routeArn, type)"),
+    (["x"], "a list, not an event object"), (None, "a NoneType, not an event object")])
+def test_dispatch_refuses_other_events(gate, event, described, caplog):
     gate(lambda: authorizer.allow("u"))
     with caplog.at_level(logging.ERROR, logger="tight.events"), pytest.raises(WrongEventType) as caught:
         authorizer.dispatch(gate.name, event)
-    assert str(caught.value).startswith(f"function '{gate.name}' handles API Gateway authorizer events, but got ")
+    assert str(caught.value) == (f"function '{gate.name}' handles API Gateway authorizer events, but got {described}: "
+                                 f"check what triggers it (tight.yml functions.{gate.name}.type); the invocation "
+                                 "fails so the event is retried")
     assert [r.getMessage() for r in caplog.records] == [str(caught.value)]
 
 
@@ -260,6 +269,43 @@ def test_a_stray_return_value_denies(gate, caplog, returned, type_name):
                   "denying"), None)]
 
 
+# -- records.decorator: what every non-HTTP source's decorator is made of ------------------------------------
+
+def test_a_source_decorator_registers_one_handler_per_controller():
+    handlers, name = {}, f"deco_{next(_counter)}"
+
+    def dispatch(controller, event, context=None):
+        return None
+
+    decorate = records.decorator("queue", handlers, dispatch, "message")
+    assert (decorate.__name__, decorate.__qualname__) == ("message", "message")
+    assert decorate.__doc__ == "Register the decorated function as its controller's queue handler."
+
+    def consume(body):
+        return body
+
+    consume.__module__ = f"app.functions.{name}.handler"
+    try:
+        assert decorate(consume) is consume
+        assert handlers == {name: consume}
+        assert (registry.source(name), registry.dispatcher(name)) == ("queue", dispatch)
+        assert decorate(consume) is consume  # the module imported again: the same function, no conflict
+
+        def other(body):
+            return None
+
+        other.__module__ = consume.__module__
+        with pytest.raises(SourceConflict) as caught:
+            decorate(other)
+        assert str(caught.value) == (
+            f"app/functions/{name} has two queue handlers (test_a_source_decorator_registers_one_handler_per_"
+            "controller.<locals>.consume and test_a_source_decorator_registers_one_handler_per_controller.<locals>."
+            "other): a function has one; call one from the other")
+        assert handlers == {name: consume}
+    finally:
+        registry.forget(name)
+
+
 # -- arguments: which keyword arguments a handler takes ------------------------------------------------------
 
 def test_accepted_reads_the_code():
@@ -275,6 +321,14 @@ def test_accepted_reads_the_code():
     assert arguments._ACCEPTS[named] == {"b", "c", "d"}
     assert arguments.accepted(lambda: None) == frozenset()
     assert arguments.accepted(lambda x, /: None) == frozenset()
+
+
+def test_accepted_is_cached_per_function():
+    def handler(**kwargs):
+        return None
+
+    arguments._ACCEPTS[handler] = frozenset({"request"})
+    assert arguments.accepted(handler) == {"request"}
 
 
 def test_accepted_follows_wrappers_and_callables():

@@ -24,9 +24,10 @@ SOURCES = ("rest", "http-api", "function-url", "alb")
 def test_dumps_is_compact_and_reads_decimals_datetimes_and_sets():
     value = {"int": decimal.Decimal(3), "whole": decimal.Decimal("2.000"), "float": decimal.Decimal("0.5"),
              "when": datetime.datetime(2026, 3, 12, 9, 14, 27, tzinfo=UTC), "day": datetime.date(2026, 3, 12),
-             "set": {3, 1, 2}, "frozen": frozenset({"b", "a"}), "list": [1, "x", None, True]}
+             "set": {3, 1, 2}, "frozen": frozenset({"b", "a"}), "list": [1, "x", None, True], "mixed": {1, "a"}}
     assert dumps(value) == ('{"int":3,"whole":2,"float":0.5,"when":"2026-03-12T09:14:27+00:00",'
-                            '"day":"2026-03-12","set":[1,2,3],"frozen":["a","b"],"list":[1,"x",null,true]}')
+                            '"day":"2026-03-12","set":[1,2,3],"frozen":["a","b"],"list":[1,"x",null,true],'
+                            '"mixed":["a",1]}')  # sorted by repr: "'a'" < "1"
     assert dumps("caf\u00e9") == '"caf\\u00e9"'
     assert type(json.loads(dumps(decimal.Decimal(7)))) is int
 
@@ -62,6 +63,14 @@ def test_non_finite_deeper_than_the_search_is_a_plain_value_error():
         dumps(value)
     assert type(caught.value) is ValueError
     assert http_response._non_finite(value, "body", 0) is None
+    with pytest.raises(NotJson):  # 200 deep: still named
+        dumps(value[0])
+    deep_decimal = decimal.Decimal("NaN")
+    for _ in range(202):
+        deep_decimal = [deep_decimal]
+    with pytest.raises(ValueError) as caught:
+        dumps(deep_decimal)
+    assert str(caught.value) == "Out of range Decimal values are not JSON compliant"
     assert http_response._non_finite(value[0], "body", 0) == ("body" + "[0]" * 201, "NaN")  # 200 deep: found
     assert http_response._non_finite(value[0], "body", 1) is None
 
@@ -112,9 +121,11 @@ def test_build_none_is_a_204_with_the_defaults():
     ({"hello": "world"}, '{"hello":"world"}'), ([1, 2], "[1,2]"), (0, "0"), (False, "false"),
     ({"body": "x", "headers": {}}, '{"body":"x","headers":{}}'),
 ])
-def test_build_anything_but_a_proxy_response_is_a_json_200(result, body):
-    assert _shape(build(result, {})) == (200, {"content-type": ("Content-Type", ["application/json"])}, [], body,
-                                         False, None)
+def test_build_anything_but_a_proxy_response_is_a_json_200(result, body, caplog):
+    with caplog.at_level(logging.DEBUG):
+        assert _shape(build(result, {})) == (200, {"content-type": ("Content-Type", ["application/json"])}, [], body,
+                                             False, None)
+    assert caplog.records == []  # no "unknown keys" warning
 
 
 def test_build_a_text_result_is_a_text_200():

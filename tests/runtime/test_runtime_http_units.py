@@ -120,8 +120,8 @@ def test_principal_id_takes_the_first_shape_present():
 
 
 def test_cookie_pairs():
-    texts = ['a=1; b="two" ; c', "=x;  d= 4 ", "a=again; e=5=6"]
-    assert http._cookie_pairs(texts) == {"a": "1", "b": "two", "d": "4", "e": "5=6"}
+    texts = ['a=1; b="two" ; c', "=x;  d= 4 ", 'a=again; e=5=6; f="XoX"']
+    assert http._cookie_pairs(texts) == {"a": "1", "b": "two", "d": "4", "e": "5=6", "f": "XoX"}
     assert http._cookie_pairs([]) == {}
 
 
@@ -330,6 +330,7 @@ def test_bytes_bodies_are_raw():
     ("application/json", "{not json", False, "Request body is not valid JSON"),
     ("application/json", "[" * 100_000 + "]" * 100_000, False, "Request body is JSON nested too deeply"),
     ("application/json", "not base64!", True, "Request body is not valid base64"),
+    ("application/json", "e30=*", True, "Request body is not valid base64"),
     ("text/plain", "YQ=", True, "Request body is not valid base64"),
 ])
 def test_unreadable_bodies_are_bad_requests(content_type, body, encoded, message):

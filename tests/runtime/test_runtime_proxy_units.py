@@ -67,11 +67,15 @@ def test_decorators_register_their_method(controller):
     assert [(d.__name__, d.__doc__) for d in (lambda_proxy.get, lambda_proxy.head)] == [
         ("get", "Register the decorated function as the GET handler of its controller."),
         ("head", "Register the decorated function as the HEAD handler of its controller.")]
+    patch = lambda_proxy._register("PATCH")  # made here, not at import: what mutation testing can reach
+    assert (patch.__name__, patch.__doc__) == (
+        "patch", "Register the decorated function as the PATCH handler of its controller.")
 
     def handle(request):
         return "ok"
 
-    assert controller("patch", handle) is handle
+    handle.__module__ = f"app.functions.{controller.name}.handler"
+    assert patch(handle) is handle
     assert registry.source(controller.name) == "http"
     assert registry.dispatcher(controller.name) is lambda_proxy.dispatch
     found = lambda_proxy.handlers(controller.name)
@@ -91,6 +95,12 @@ def test_accepted_arguments_in_a_fixed_order_and_cached():
     assert lambda_proxy._accepted_arguments(named) == ("request", "body", "principal_id")
     assert lambda_proxy._ACCEPTS[named] == ("request", "body", "principal_id")
     assert lambda_proxy._accepted_arguments(everything) is lambda_proxy.ARGUMENTS
+
+    def cached(**kwargs):
+        return None
+
+    lambda_proxy._ACCEPTS[cached] = ("event",)
+    assert lambda_proxy._accepted_arguments(cached) == ("event",)
     assert lambda_proxy.ARGUMENTS == ("request", "event", "context", "body", "path_parameters", "query_parameters",
                                       "principal_id")
 
@@ -150,6 +160,13 @@ def test_method_without_a_handler_is_405_naming_the_allowed_ones(controller, nam
     if name == "alb_single":
         expected.update(statusDescription="405 Method Not Allowed", isBase64Encoded=False)
     assert response == expected
+
+
+def test_any_mapping_is_an_event(controller):
+    controller("get", lambda request: {"method": request.method, "path": request.path})
+    event = types.MappingProxyType(load("rest_v1"))
+    assert lambda_proxy.dispatch(controller.name, event) == {
+        "statusCode": 200, "headers": {**ALLOW_ANY, **JSON}, "body": '{"method":"GET","path":"/accounts/42"}'}
 
 
 def test_no_method_and_no_event_are_405(controller):

@@ -20,7 +20,10 @@ def accepted(function: Handler) -> frozenset[str] | None:
     """The keyword arguments ``function`` takes; None when it takes ``**kwargs``."""
     if function in _ACCEPTS:
         return _ACCEPTS[function]
-    code = getattr(function, "__code__", None)
+    try:
+        code = function.__code__
+    except AttributeError:  # a callable object, a partial...: its signature says
+        code = None
     if code is None or getattr(function, "__wrapped__", None) is not None:
         names = _signature_names(function)
     elif code.co_flags & _VAR_KEYWORDS:
