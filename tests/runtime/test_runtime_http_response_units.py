@@ -98,6 +98,19 @@ def test_response_headers():
     assert response.headers["x-count"] == ("X-Count", ["3"]) and response.headers["x-new"] == ("X-New", ["n"])
 
 
+@pytest.mark.parametrize("source, multi_value", [("rest", False), ("http-api", False), ("function-url", False),
+                                                 ("alb", False), ("alb", True)])
+def test_a_header_without_values_is_not_sent(source, multi_value):
+    """An empty list removes the header on every source (ALB in single-value mode answered 500)."""
+    result = {"statusCode": 200, "headers": {"X-Empty": [], "X-Kept": "k"}, "multiValueHeaders": {"X-App": ()},
+              "body": "ok"}
+    response = build(result, {"X-App": "tight"})
+    assert response.headers == {"x-kept": ("X-Kept", ["k"])} and response.was_removed("x-app")
+    out = render(response, source, multi_value)
+    headers = out.get("multiValueHeaders", out.get("headers"))
+    assert headers == ({"X-Kept": ["k"]} if multi_value else {"X-Kept": "k"})
+
+
 def test_add_vary_keeps_the_existing_fields_once():
     response = Response(200)
     response.add_vary("Origin")

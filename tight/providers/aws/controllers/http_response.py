@@ -120,9 +120,9 @@ class Response:
         return name.lower() in self.removed
 
     def set(self, name: str, value: Any) -> None:
-        """Set header ``name`` (a list gives several values; None removes it)."""
+        """Set header ``name`` (a list gives several values; None or an empty list removes it)."""
         key = name.lower()
-        if value is None:
+        if value is None or (isinstance(value, (list, tuple)) and not value):
             self.headers.pop(key, None)
             self.removed.add(key)
         elif key == "set-cookie":
