@@ -117,11 +117,12 @@ def resolved(statements: list) -> int:
     return len(text.replace('{"Fn::Sub":"', '"').replace('"}', '"'))
 
 
+def objects(length: int) -> dict:
+    return {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::shop/" + "p" * length]}
+
+
 def padded(size: int) -> list:
     """Two of the app's tables, a failure queue and an S3 prefix: a policy of ``size`` characters resolved."""
-    def objects(length: int) -> dict:
-        return {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::shop/" + "p" * length]}
-
     tables = table_statement("shop-dev-accounts", "shop-dev-orders")
     return [tables, FAILURES, objects(size - resolved([tables, FAILURES, objects(0)]))]
 
@@ -134,6 +135,15 @@ def test_a_policy_over_iams_limit_groups_the_apps_arns(size, grouped):
     (policy,) = made["Properties"]["Policies"]
     assert policy["PolicyDocument"]["Statement"] == ([{**statements[0], "Resource": [{"Fn::Sub": TABLE + "shop-dev-*"}]}, *statements[1:]] if grouped
                                                      else statements)
+
+
+def test_a_policy_at_iams_limit_once_grouped_is_kept():
+    tables = table_statement("shop-dev-accounts", "shop-dev-orders")
+    grouped = {**tables, "Resource": [{"Fn::Sub": TABLE + "shop-dev-*"}]}
+    statements = padded(roles.POLICY_LIMIT + resolved([tables]) - resolved([grouped]))
+    assert resolved([grouped, *statements[1:]]) == roles.POLICY_LIMIT
+    made = roles.role_resource(make_app({"api": {}}), "api", statements)
+    assert made["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] == [grouped, *statements[1:]]
 
 
 def test_a_policy_over_the_limit_even_grouped_is_refused():
