@@ -66,6 +66,8 @@ GROUPS = (
 )
 
 FAST_PATH = "reading __code__ is a shortcut: inspect.signature gives the same names"
+ROUTES_SORTED = ("tight.dev.routes.routes gives the routes sorted by path (paths are unique); sorting again by "
+                 "function and path changes no resource, only the order of keys in the template")
 SHORT = "function_name is at most 64 characters, so this limit (and one more) never shortens the name"
 CODEC = "codec names are case-insensitive"
 FAST_DICT = "a shortcut for the usual dict: isinstance(..., Mapping) gives the same answer"
@@ -208,6 +210,16 @@ EQUIVALENT = {
     ('return body.encode("utf-8", "surrogatepass")',
      'return body.encode("UTF-8", "surrogatepass")'):
         CODEC,
+    ('routes = sorted(app.routes, key=lambda r: (r.path, r.function))', 'routes = sorted(app.routes, key=None)'):
+        ROUTES_SORTED,
+    ('routes = sorted(app.routes, key=lambda r: (r.path, r.function))', 'routes = sorted(app.routes, )'):
+        ROUTES_SORTED,
+    ('auth = method_auth(app, route.function, http=False)', 'auth = method_auth(app, route.function, http=None)'):
+        "http is only tested for truth, and None is false like False",
+    ('for depth in range(1, len(segments) + 1):', 'for depth in range(len(segments) + 1):'):
+        "depth 0 is the root, which is known before the loop (and skipped in it)",
+    ('for depth in range(1, len(segments) + 1):', 'for depth in range(1, len(segments) + 2):'):
+        "one past the last segment is the whole path again, made the step before (and skipped)",
 }
 
 

@@ -311,6 +311,8 @@ def test_rest_api_urls_on_aws_and_on_a_local_stand_in():
         "https://a1b2c3.execute-api.cn-north-1.amazonaws.com.cn/prod/"
     assert restapi.api_url("a1b2c3", "us-east-1", "dev", "http://127.0.0.1:5000/") == \
         "http://127.0.0.1:5000/restapis/a1b2c3/dev/_user_request_/"
+    assert restapi.api_url("a1b2c3", "us-east-1", "dev", "http://SANDBOX") == \
+        "http://SANDBOX/restapis/a1b2c3/dev/_user_request_/"
 
 
 def method(resource: str, function: str, verb: str = "ANY", **auth) -> dict:
