@@ -54,6 +54,7 @@ GROUPS = (
         "tests/runtime/test_runtime_authorizer_units.py",
         "tests/runtime/test_runtime_lambda_app.py", "tests/events/test_events_runtime.py",
         "tests/events/test_events_samples.py", "tests/events/test_events_arguments.py",
+        "tests/events/test_events_units.py",
         "-k", "not browser")),
     Group("routes", "tight", ("tight/dev/routes.py",), (
         "tests/local/test_routes.py", "tests/local/test_routes_boundaries.py")),
@@ -195,6 +196,11 @@ EQUIVALENT = {
     ('if type(value) is dict:  # the usual case, without the ABC check',
      'if type(None) is dict:  # the usual case, without the ABC check'):
         FAST_DICT,
+    ('return int(size) if size is not None else None', 'return int(size) if (size is not None) or True else None'):
+        "int(None) raises TypeError, which is caught: None as well",
+    ('return RECORD_SOURCES.get(record_source(found[0]) or "", "an event with unknown Records")',
+     'return RECORD_SOURCES.get(record_source(found[0]) or "XXXX", "an event with unknown Records")'):
+        "neither default is a record source",
     ('if ".lambda-url." in str(context.get("domainName") or ""):',
      'if ".lambda-url." in str(context.get("domainName") or "XXXX"):'):
         "without a domain name neither default holds '.lambda-url.'",
