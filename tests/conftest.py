@@ -333,3 +333,8 @@ def browse(url: str, profile: Path) -> str:
     assert result.returncode == 0, result.stderr[-2000:]
     start = result.stdout.index('<pre id="out">') + len('<pre id="out">')
     return result.stdout[start:result.stdout.index("</pre>", start)]
+
+
+# The deploy tests' fixtures, defined once here: a fixture imported into each test module is a fixture of each
+# module, so a session-scoped deploy (or Python) would be made once per module that imports it.
+from deploy.deploy_support import app_copy, deploy_app, deployed, in_moto, lambda_python  # noqa: F401

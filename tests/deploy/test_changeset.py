@@ -172,7 +172,8 @@ def test_status_shows_the_stacks_outputs(cfn):
         sts_stub.add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::1:user/u",
                                                       "UserId": "u"}, {})
         s3_stub.add_client_error("head_bucket", "404", http_status_code=404,
-                                 expected_params={"Bucket": "tight-deploy-123456789012-eu-west-1"})
+                                 expected_params={"Bucket": "tight-deploy-123456789012-eu-west-1",
+                                                  "ExpectedBucketOwner": "123456789012"})
         report.status({"name": "shop"}, "dev", out=printed.append, cloud_factory=lambda region: cloud)
     assert printed[1:] == ["API: https://abc.execute-api.eu-west-1.amazonaws.com/dev/",
                            "Output OrdersQueueUrl: https://sqs.eu-west-1.amazonaws.com/1/shop-dev-orders",

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """`tight deploy` of a REST API with a Lambda authorizer, IAM and a Function URL, on moto's server.
 
 moto creates the methods but skips ``AWS::ApiGateway::Authorizer`` and ``AWS::Lambda::Url``
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import listed, run_tight
-from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
+from deploy_support import run_deployed
 
 from tight.dev import sample_events
 from tight_tasks._pip.vendordir import copy_runtime

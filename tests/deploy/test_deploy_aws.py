@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """`tight deploy` and friends against moto's server: what really gets created, updated and deleted."""
 from __future__ import annotations
 
@@ -10,14 +9,7 @@ import pytest
 import yaml
 from conftest import AWS_REGION as REGION
 from conftest import aws_env, clean_env, listed, run_tight
-from deploy_support import (  # noqa: F401  (fixtures)
-    app_copy,
-    cfn_lint,
-    deploy_app,
-    deployed,
-    in_moto,
-    role_policy,
-)
+from deploy_support import cfn_lint, role_policy
 
 ACCOUNT = "123456789012"
 #: Resource types moto's CloudFormation really creates (DESIGN.md, round-2 facts).

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """Hardened deploys on moto's server: binary bodies through the deployed shape, the code bucket, S3 calls that
 expect their owner, and hostile probes (each one line, non-zero exit, nothing left behind)."""
 from __future__ import annotations
@@ -7,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AWS_REGION, aws_env, listed, run_tight, serve_wsgi
-from deploy_support import lambda_python, run_deployed  # noqa: F401  (fixture)
+from deploy_support import run_deployed
 from invoke.exceptions import Exit
 
 from tight_tasks._pip.vendordir import copy_runtime

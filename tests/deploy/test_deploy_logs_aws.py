@@ -1,12 +1,11 @@
 """deploy.logs against the session's deployed stage: recent events, --since, JSON records, --follow."""
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
+
 from __future__ import annotations
 
 import json
 import time
 
 from conftest import AWS_REGION as REGION
-from deploy_support import deploy_app, deployed, in_moto  # noqa: F401  (fixtures)
 
 
 def test_logs_prints_the_functions_recent_events(deployed, deploy_app, aws, tight_aws):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """An app over CloudFormation's 500 resources per stack: nested stacks, deployed to moto's server."""
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import aws_env, run_tight
-from deploy_support import cfn_lint, lambda_python, run_deployed  # noqa: F401  (fixture)
+from deploy_support import cfn_lint, run_deployed
 
 from tight_tasks._pip.vendordir import copy_runtime
 

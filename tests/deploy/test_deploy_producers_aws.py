@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import AWS_REGION, run_tight
-from deploy_support import lambda_python, role_policy, run_deployed  # noqa: F401  (fixture)
+from deploy_support import role_policy, run_deployed
 
 from tight_tasks._pip.vendordir import copy_runtime
 
@@ -62,7 +62,7 @@ def test_the_sender_gets_the_urls_and_may_send_and_put_there_only(senders, aws):
     assert ("sqs:SendMessage",) not in role_policy(aws, f"{STACK}-orders")
 
 
-def test_the_deployed_sender_sends_and_uploads(senders, aws, moto_endpoint, lambda_python,  # noqa: F811
+def test_the_deployed_sender_sends_and_uploads(senders, aws, moto_endpoint, lambda_python,
                                                tmp_path):
     from tight.dev.gateway import Request, build_event
     from tight.dev.routes import Match, Route

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from deploy_support are parameters here)
 """End to end: an ``ssm:`` reference deployed to moto, resolved by the deployed zip in a Python 3.12 with only boto3."""
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_tight
-from deploy_support import lambda_python, role_policy, run_deployed  # noqa: F401  (fixture)
+from deploy_support import role_policy, run_deployed
 
 from tight_tasks._pip.vendordir import copy_runtime
 
