@@ -69,6 +69,10 @@ GROUPS = (
 FAST_PATH = "reading __code__ is a shortcut: inspect.signature gives the same names"
 ROUTES_SORTED = ("tight.dev.routes.routes gives the routes sorted by path (paths are unique); sorting again by "
                  "function and path changes no resource, only the order of keys in the template")
+C_DUMPER = "the C dumper (libyaml) writes the same text as SafeDumper, only faster"
+SIZE_ONLY = "only the length of the policy's text counts, and the case of a letter does not change it"
+UNUSED_PREFIX = "every caller passes the prefix; without one, only a table name starting with XXXX could tell"
+SLASH = "a name starting with / is never a plain name, whatever the separator: it gets a digest either way"
 SHORT = "function_name is at most 64 characters, so this limit (and one more) never shortens the name"
 CODEC = "codec names are case-insensitive"
 FAST_DICT = "a shortcut for the usual dict: isinstance(..., Mapping) gives the same answer"
@@ -222,6 +226,37 @@ EQUIVALENT = {
         ROUTES_SORTED,
     ('auth = method_auth(app, route.function, http=False)', 'auth = method_auth(app, route.function, http=None)'):
         "http is only tested for truth, and None is false like False",
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(None, "CSafeDumper", yaml.SafeDumper)):'): C_DUMPER,
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "CSafeDumper", None)):'): C_DUMPER,
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "CSafeDumper", )):'): C_DUMPER,
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "XXCSafeDumperXX", yaml.SafeDumper)):'): C_DUMPER,
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "csafedumper", yaml.SafeDumper)):'): C_DUMPER,
+    ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "CSAFEDUMPER", yaml.SafeDumper)):'): C_DUMPER,
+    ('return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4096)',
+     'return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4097)'):
+        "only where a line longer than 4,096 columns is folded changes, and YAML reads a folded line back the same",
+    ('text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))',
+     'text = json.dumps({"version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))'): SIZE_ONLY,
+    ('text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))',
+     'text = json.dumps({"VERSION": "2012-10-17", "Statement": resolved}, separators=(",", ":"))'): SIZE_ONLY,
+    ('text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))',
+     'text = json.dumps({"Version": "2012-10-17", "statement": resolved}, separators=(",", ":"))'): SIZE_ONLY,
+    ('text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))',
+     'text = json.dumps({"Version": "2012-10-17", "STATEMENT": resolved}, separators=(",", ":"))'): SIZE_ONLY,
+    ('return "x" * GET_ATT_ARN if isinstance(resource, dict) else resource',
+     'return "X" * GET_ATT_ARN if isinstance(resource, dict) else resource'): SIZE_ONLY,
+    ('start = arn.find(marker) + len(marker)', 'start = arn.rfind(marker) + len(marker)'):
+        "a marker is in an ARN once at most (table and log group names hold no ':')",
+    ('return grants(app, name, settings)', 'return grants(app, None, settings)'):
+        "producers.grants reads only the function's settings (the name is the provider's signature)",
+    ('def table_id(table: str, prefix: str = "") -> str:', 'def table_id(table: str, prefix: str = "XXXX") -> str:'):
+        UNUSED_PREFIX,
+    ('def table_parts(spec: Mapping[str, Any], prefix: str = "", recovery: bool = True, protect: bool = False) -> Parts:',
+     'def table_parts(spec: Mapping[str, Any], prefix: str = "XXXX", recovery: bool = True, protect: bool = False) -> Parts:'):
+        UNUSED_PREFIX,
+    ('return logical_id("Table", f"/{table}", separator="-")', 'return logical_id("Table", f"/{table}", )'): SLASH,
+    ('return logical_id("Table", f"/{table}", separator="-")', 'return logical_id("Table", f"/{table}", separator="XX-XX")'):
+        SLASH,
     ('for depth in range(1, len(segments) + 1):', 'for depth in range(len(segments) + 1):'):
         "depth 0 is the root, which is known before the loop (and skipped in it)",
     ('for depth in range(1, len(segments) + 1):', 'for depth in range(1, len(segments) + 2):'):

@@ -248,7 +248,7 @@ def test_timeout_warnings_name_http_functions_set_above_29_seconds(section, line
                 f"integration timeout: callers get a 504 after 29 s while it runs on (set functions.{name}.timeout "
                 "to 29 or less, or hand the work to an sqs function)" for name in lines]
     assert functions.timeout_warnings(app, section) == expected
-    for other in (None, [], {name: None for name in section}, {name: "x" for name in section}):
+    for other in (None, [], list(section), {name: None for name in section}, {name: "x" for name in section}):
         assert functions.timeout_warnings(app, other) == []
 
 
@@ -295,3 +295,32 @@ def test_an_empty_app_is_refused_and_environments_are_checked_first():
                                 "nothing to deploy")
     with pytest.raises(TemplateError, match="^environment key AWS_REGION is reserved"):
         build(make_app({}, tables=(), environment={"AWS_REGION": "x"}))
+
+
+def test_render_writes_block_yaml_in_the_order_built_without_aliases_or_folded_lines():
+    from tight_tasks.deploy.template import render
+
+    role = {"Fn::GetAtt": ["RoleApi", "Arn"]}  # one object twice: CloudFormation refuses YAML aliases
+    long = "word " * 30 + "end"  # 153 characters: one line
+    made = {"Resources": {"FunctionApi": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Role": role, "Kms": role, "Architectures": ["arm64"], "Description": long}},
+        "AlarmTopic": {"Type": "AWS::SNS::Topic"}}, "AWSTemplateFormatVersion": "2010-09-09"}
+    assert render(made) == f"""Resources:
+  FunctionApi:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role:
+        Fn::GetAtt:
+        - RoleApi
+        - Arn
+      Kms:
+        Fn::GetAtt:
+        - RoleApi
+        - Arn
+      Architectures:
+      - arm64
+      Description: {long}
+  AlarmTopic:
+    Type: AWS::SNS::Topic
+AWSTemplateFormatVersion: '2010-09-09'
+"""
