@@ -233,6 +233,12 @@ EQUIVALENT = {
     ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "csafedumper", yaml.SafeDumper)):'): C_DUMPER,
     ('class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):', 'class Dumper(getattr(yaml, "CSAFEDUMPER", yaml.SafeDumper)):'): C_DUMPER,
     ('return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4096)',
+     'return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=None, width=4096)'):
+        "yaml only tests sort_keys for truth, and None is false like False",
+    ('return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4096)',
+     'return yaml.dump(dict(template), Dumper=Dumper, sort_keys=False, width=4096)'):
+        "block style (default_flow_style=False) is PyYAML's own default since 5.1",
+    ('return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4096)',
      'return yaml.dump(dict(template), Dumper=Dumper, default_flow_style=False, sort_keys=False, width=4097)'):
         "only where a line longer than 4,096 columns is folded changes, and YAML reads a folded line back the same",
     ('text = json.dumps({"Version": "2012-10-17", "Statement": resolved}, separators=(",", ":"))',
