@@ -46,6 +46,7 @@ def test_rest_cognito_claims():
     assert request.claims == COGNITO_CLAIMS
     assert request.scopes == []
     assert request.authorizer == {}
+    assert request.principal_id == COGNITO_CLAIMS["sub"]  # as an HTTP API's JWT authorizer gives it
 
 
 def test_rest_lambda_authorizer_context_without_bookkeeping():
@@ -82,6 +83,7 @@ def test_iam_identity_on_rest():
     assert Request(event).authorizer == {
         "accessKey": "ASIAEXAMPLE123", "accountId": "111122223333", "caller": "AROAEXAMPLE:ada",
         "user": "AROAEXAMPLE:ada", "userArn": "arn:aws:sts::111122223333:assumed-role/dev/ada"}
+    assert Request(event).principal_id == "arn:aws:sts::111122223333:assumed-role/dev/ada"  # as on HTTP APIs
 
 
 @pytest.mark.parametrize("source", ["rest_v1", "http_api_v2", "function_url", "alb_single"])
@@ -89,7 +91,7 @@ def test_no_authorizer_is_empty(source):
     event = load(source)
     event.get("requestContext", {}).pop("authorizer", None)
     request = Request(event)
-    assert (request.claims, request.scopes, request.authorizer) == ({}, [], {})
+    assert (request.claims, request.scopes, request.authorizer, request.principal_id) == ({}, [], {}, None)
 
 
 # -- the authorizer controller --------------------------------------------------------------

@@ -117,15 +117,17 @@ class Headers(Mapping):
 
 
 def principal_id(event: Mapping[str, Any]) -> str | None:
-    """The authorizer principal: REST ``principalId``, HTTP API lambda/JWT ``sub``, or IAM user ARN."""
-    authorizer = _mapping(_mapping(event.get("requestContext")).get("authorizer"))
+    """Who the API let in, the same on both API types: a Lambda authorizer's ``principalId``, the JWT's
+    ``sub`` (HTTP API JWT or REST Cognito authorizer), or the IAM caller's ARN; None without auth."""
+    context = _mapping(event.get("requestContext"))
+    authorizer = _mapping(context.get("authorizer"))
     value = authorizer.get("principalId")
     if value is None:
         value = _mapping(authorizer.get("lambda")).get("principalId")
     if value is None:
-        value = _mapping(_mapping(authorizer.get("jwt")).get("claims")).get("sub")
+        value = _mapping(_mapping(authorizer.get("jwt")).get("claims") or authorizer.get("claims")).get("sub")
     if value is None:
-        value = _mapping(authorizer.get("iam")).get("userArn")
+        value = _mapping(authorizer.get("iam")).get("userArn") or _mapping(context.get("identity")).get("userArn")
     return value
 
 
