@@ -120,8 +120,8 @@ def test_principal_id_takes_the_first_shape_present():
 
 
 def test_cookie_pairs():
-    texts = ['a=1; b="two" ; c', "=x;  d= 4 ", 'a=again; e=5=6; f="XoX"']
-    assert http._cookie_pairs(texts) == {"a": "1", "b": "two", "d": "4", "e": "5=6", "f": "XoX"}
+    texts = ['a=1; b="two" ; c', "=x;  d= 4 ", 'a=again; e=5=6; f="XoX"; g =7', " =8"]
+    assert http._cookie_pairs(texts) == {"a": "1", "b": "two", "d": "4", "e": "5=6", "f": "XoX", "g": "7"}
     assert http._cookie_pairs([]) == {}
 
 

@@ -148,7 +148,8 @@ def _cookie_pairs(texts: list[str]) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for text in texts:
         for part in text.split(";"):
-            name, sep, value = part.strip().partition("=")
+            name, sep, value = part.partition("=")
+            name = name.strip()  # RFC 6265 5.2: whitespace around the name is not part of it
             if sep and name and name not in cookies:
                 cookies[name] = value.strip().strip('"')
     return cookies
