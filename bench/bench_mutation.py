@@ -34,7 +34,7 @@ NOT_RUN = {2, None}  # interrupted or not checked: not part of the score
 
 #: Deploy's template builders (pure): tight_tasks/deploy/<module>.py.
 BUILDERS = ("template", "parts", "functions", "tables", "roles", "event_sources", "failures", "restapi",
-            "httpapi", "authorizers", "function_urls")
+            "httpapi", "authorizers", "function_urls", "apistage")
 
 
 @dataclass(frozen=True)

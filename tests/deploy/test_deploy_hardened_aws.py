@@ -148,8 +148,9 @@ def test_the_code_bucket_tight_made_is_encrypted_and_owner_enforced(small_app, a
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
 
 
-def test_s3_calls_on_a_bucket_tight_did_not_just_create_expect_its_owner(small_app, aws, in_moto):
-    aws("s3").create_bucket(Bucket="team-artifacts", CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+def s3_calls():
+    """``(calls, cloud_factory)``: each S3 call of the clouds the factory makes, as (operation, Bucket,
+    ExpectedBucketOwner), seen through botocore's own event hooks (moto ignores the owner header)."""
     calls = []
 
     def factory(region=None):
@@ -158,6 +159,13 @@ def test_s3_calls_on_a_bucket_tight_did_not_just_create_expect_its_owner(small_a
             "provide-client-params.s3", lambda params, event_name, **kw: calls.append(
                 (event_name.rsplit(".", 1)[-1], params.get("Bucket"), params.get("ExpectedBucketOwner"))))
         return cloud
+
+    return calls, factory
+
+
+def test_s3_calls_on_a_bucket_tight_did_not_just_create_expect_its_owner(small_app, aws, in_moto):
+    aws("s3").create_bucket(Bucket="team-artifacts", CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+    calls, factory = s3_calls()
 
     settings = {**read_app_config(small_app / "tight.yml"), "deploy": {"bucket": "team-artifacts"}}
     with pytest.raises(Exit, match="Not deployed"):
@@ -172,14 +180,7 @@ def test_the_deployment_records_and_rollback_expect_their_buckets_owner(small_ap
     from tight_tasks.deploy.history import rollback
 
     aws("s3").create_bucket(Bucket="team-rollbacks", CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
-    calls = []
-
-    def factory(region=None):
-        cloud = Cloud.connect(region)
-        cloud.session.events.register(
-            "provide-client-params.s3", lambda params, event_name, **kw: calls.append(
-                (event_name.rsplit(".", 1)[-1], params.get("Bucket"), params.get("ExpectedBucketOwner"))))
-        return cloud
+    calls, factory = s3_calls()
 
     settings = {**read_app_config(small_app / "tight.yml"), "deploy": {"bucket": "team-rollbacks"}}
     for memory in (128, 256):  # two deployments on record: the second changes the stack

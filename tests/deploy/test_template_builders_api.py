@@ -226,6 +226,15 @@ ACCESS_LOG = ('{"requestId":"$context.requestId","ip":"$context.identity.sourceI
               '"integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error"}')
 
 
+@pytest.mark.parametrize("route, field", [({"routeKey": "$context.routeKey"}, '"routeKey":"$context.routeKey"'),
+                                          ({"resource": "$context.resourcePath"}, '"resource":"$context.resourcePath"')])
+def test_the_access_log_format_is_one_compact_json_line_with_the_api_types_route(route, field):
+    """Built here, not read from the module's constants (made at import, before a mutant is switched on)."""
+    from tight_tasks.deploy.apistage import access_log_format
+
+    assert access_log_format(route) == ACCESS_LOG.replace('"routeKey":"$context.routeKey"', field)
+
+
 def test_http_api_of_one_open_function_on_its_default_paths():
     parts = httpapi.http_api_parts(make_app({"orders": {}, "job": {"type": "sqs"}}, "http", name="café-shop"))
     assert parts.resources == {
