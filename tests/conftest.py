@@ -335,6 +335,27 @@ def browse(url: str, profile: Path) -> str:
     return result.stdout[start:result.stdout.index("</pre>", start)]
 
 
+_controllers = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def controller():
+    """A fresh lambda_proxy controller name (``controller.name``), and ``controller(method, function)`` to
+    register a handler on it as its handler module would; forgotten afterwards."""
+    from tight.providers.aws.controllers import lambda_proxy_event as lambda_proxy
+    from tight.providers.aws.controllers import registry
+
+    name = f"ctrl_{next(_controllers)}"
+
+    def register(method, function):
+        function.__module__ = f"app.functions.{name}.handler"
+        return getattr(lambda_proxy, method)(function)
+
+    register.name = name
+    yield register
+    registry.forget(name)
+
+
 # The deploy tests' fixtures, defined once here: a fixture imported into each test module is a fixture of each
 # module, so a session-scoped deploy (or Python) would be made once per module that imports it.
 from deploy.deploy_support import app_copy, deploy_app, deployed, in_moto, lambda_python  # noqa: F401

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
-import itertools
 import json
 import logging
 
@@ -14,20 +13,8 @@ import tight.providers.aws.controllers.lambda_proxy_event as lambda_proxy
 
 UTC = datetime.timezone(datetime.timedelta(0))  # datetime.UTC needs Python 3.11
 
-_counter = itertools.count()
 
 
-@pytest.fixture
-def controller():
-    """A fresh controller name, and a way to register handlers on it as a handler module would."""
-    name = f"ctrl_{next(_counter)}"
-
-    def register(method, function):
-        function.__module__ = f"app.functions.{name}.handler"
-        return getattr(lambda_proxy, method)(function)
-
-    register.name = name
-    return register
 
 
 @pytest.fixture(autouse=True)

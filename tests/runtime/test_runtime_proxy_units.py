@@ -1,7 +1,6 @@
 """tight.providers.aws.controllers.lambda_proxy_event: dispatch of real-shaped events, called directly."""
 from __future__ import annotations
 
-import itertools
 import logging
 import types
 
@@ -13,7 +12,6 @@ from tight.providers.aws.controllers import cors, registry
 from tight.providers.aws.events.http import BadRequest, Request
 from tight.providers.aws.lambda_app import secrets
 
-_counter = itertools.count()
 ALLOW_ANY = {"Access-Control-Allow-Origin": "*"}
 JSON = {"Content-Type": "application/json"}
 
@@ -29,18 +27,6 @@ def runtime_state():
     secrets.FAILED.update(saved_failed)
 
 
-@pytest.fixture
-def controller():
-    """A fresh controller, and a way to register handlers on it as its handler module would."""
-    name = f"units_{next(_counter)}"
-
-    def register(method, function):
-        function.__module__ = f"app.functions.{name}.handler"
-        return getattr(lambda_proxy, method)(function)
-
-    register.name = name
-    yield register
-    registry.forget(name)
 
 
 def test_response_exit_carries_the_response():
