@@ -115,3 +115,9 @@ def test_an_update_of_a_nested_app_keeps_every_function_and_the_table(big_app, a
         names |= {f["FunctionName"] for f in page["Functions"] if f["FunctionName"].startswith("big-upd-")}
     assert names == {f"big-upd-page{n:03d}" for n in range(FUNCTIONS)} | {"big-upd-worker", "big-upd-late"}
     assert aws("dynamodb").describe_table(TableName="big-upd-accounts")["Table"]["TableStatus"] == "ACTIVE"
+    rolled = run_tight("deploy.rollback", "--stage", "upd", "--yes", cwd=app, env=aws_env(moto_endpoint), timeout=900)
+    assert rolled.returncode == 0, rolled.stdout[-3000:] + rolled.stderr
+    assert "Stack big-upd is UPDATE_COMPLETE" in rolled.stdout  # back on the first templates, from their sha256 keys
+    after = {f["FunctionName"] for page in aws("lambda").get_paginator("list_functions").paginate()
+             for f in page["Functions"] if f["FunctionName"].startswith("big-upd-")}
+    assert after == names - {"big-upd-late"}

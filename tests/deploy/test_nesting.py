@@ -10,8 +10,8 @@ from tight_tasks.deploy.nesting import STACK_LIMIT, references, split
 from tight_tasks.deploy.template import App, TemplateError, build, render
 
 
-def big_app(count: int, **deploy) -> App:
-    names = [f"fn{i:03d}" for i in range(count)] + ["worker", "audit", "tick"]
+def big_app(count: int, extra: tuple[str, ...] = (), **deploy) -> App:
+    names = [f"fn{i:03d}" for i in range(count)] + ["worker", "audit", "tick", *extra]
     config = {"functions": {"worker": {"type": "sqs"}, "audit": {"type": "dynamodb_stream", "table": "a"},
                             "tick": {"type": "schedule", "schedule": "rate(1 hour)"},
                             "fn000": {"path": ["/v1/a", "/v1/b"]}, "fn001": {"path": ["/v1/c"]}}}
@@ -106,3 +106,35 @@ def test_authorized_apps_split_without_a_circle(api, tmp_path):
     path.write_text(render(root))
     linted = cfn_lint(path)
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def placed(children: dict) -> dict[str, int]:
+    """Resource -> the number of the nested stack it is in (what deploy reads back from the deployed stack)."""
+    return {key: int(stack.removeprefix("StackPart")) for stack, (_, text) in children.items()
+            for key in yaml.safe_load(text)["Resources"]}
+
+
+def test_a_redeploy_keeps_every_resource_in_its_nested_stack_and_adds_new_ones_last(tmp_path):
+    """CloudFormation cannot move a function or its log group from one stack to another in one update."""
+    _, first = split(build(big_app(100)), render)
+    placement = placed(first)
+    grown = build(big_app(100, extra=("aaa", "api")))  # sorted first: packed afresh, they would shift the rest
+    assert {k: v for k, v in placed(split(grown, render)[1]).items() if k in placement} != placement
+    root, children = split(grown, render, placement)
+    after = placed(children)
+    assert {k: after[k] for k in placement} == placement
+    added = set(after) - set(placement)
+    assert {k[:11] for k in added} >= {"FunctionAaa", "FunctionApi"}
+    assert {after[k] for k in added} <= {max(placement.values()), max(placement.values()) + 1}
+    resolvable(root, set())
+    assert acyclic(root)
+    paths = [tmp_path / "root.yml"]
+    paths[0].write_text(render(root))
+    for name, text in children.values():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+    assert cfn_lint(*paths).returncode == 0
+    gone = build(big_app(60))  # functions removed: the rest stay; an emptied stack is no longer listed
+    kept = placed(split(gone, render, placement)[1])
+    assert {k: placement[k] for k in kept} == kept
+

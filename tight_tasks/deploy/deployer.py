@@ -8,6 +8,7 @@ confirmation, execution, then the API URL and the tables.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -153,6 +154,18 @@ def check_keys(cloud: Cloud, existing: Mapping[str, Any] | None, text: str) -> N
         raise CloudError(why)
 
 
+def deployed_placement(cloud: Cloud, existing: Mapping[str, Any] | None) -> dict[str, int]:
+    """Resource -> the number of the nested stack (``StackPartN``) it is deployed in; ``{}`` for a flat stack."""
+    found: dict[str, int] = {}
+    for part in cloud.stack_resources(existing["StackId"]) if existing else ():
+        number = re.fullmatch(r"StackPart([1-9][0-9]*)", part.get("LogicalResourceId") or "")
+        if number and part.get("ResourceType") == "AWS::CloudFormation::Stack" and part.get("PhysicalResourceId"):
+            for resource in cloud.stack_resources(part["PhysicalResourceId"]):
+                if resource.get("LogicalResourceId"):
+                    found[resource["LogicalResourceId"]] = int(number.group(1))
+    return found
+
+
 def check_access_logging(cloud: Cloud, text: str) -> None:
     """A REST stage with access logs needs API Gateway's account-wide CloudWatch Logs role, set once per region;
     without it CloudFormation fails the stage half-way. A local endpoint (moto, LocalStack) delivers no access
@@ -286,6 +299,10 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     try:
         existing = cloud.stack(stack)
         check_owner(existing, app.name, app.stage, cloud.region)
+        placement = deployed_placement(cloud, existing)
+        if placement:  # a nested app: each function stays in the nested stack it is deployed in
+            app = replace(app, placement=placement)
+            made = render_app(app)
         check_keys(cloud, existing, made.text)
         check_tables_free(cloud, app, stack)
         bucket = bucket or (settings.get("deploy") or {}).get("bucket")

@@ -9,7 +9,8 @@
 * Each function's resources (its function, role, log group, permissions, methods, event sources, queues,
   ...: those that reference it or only it references, transitively) form a unit; units are packed in
   order into children of at most :data:`CHILD_SIZE` resources. A unit referencing another's resources
-  comes after it, so children only reference the root or earlier children.
+  comes after it. On a redeploy, each unit stays in the child it is deployed in (a named resource cannot
+  move between stacks in one update); new units go to the last child, then to new ones.
 * A reference out of a child (``Ref``, ``Fn::GetAtt``, ``Fn::Sub``) becomes a child parameter, passed from
   the root (``Ref``/``GetAtt`` there, or an earlier child's ``Outputs``); ``DependsOn`` across stacks
   becomes a ``DependsOn`` between the stacks in the root.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .parts import TemplateError, logical_id
@@ -169,14 +170,39 @@ def _value(name: str, attribute: str | None) -> dict[str, Any]:
     return {"Ref": name} if attribute is None else {"Fn::GetAtt": [name, attribute]}
 
 
-def _pack(ordered: list[list[str]]) -> list[list[str]]:
-    bins: list[list[str]] = []
+def _pack(ordered: list[list[str]], placement: Mapping[str, int]) -> dict[int, list[str]]:
+    """``{part number: its resources}``. A unit deployed before stays in its part (``placement``: resource ->
+    part number, from the deployed stack), as CloudFormation cannot move a named resource (a function, its
+    log group) from one stack to another in one update; new units fill the last part, then new ones."""
+    bins: dict[int, list[str]] = {}
+    fresh: list[list[str]] = []
     for unit in ordered:
-        if bins and len(bins[-1]) + len(unit) <= CHILD_SIZE:
-            bins[-1].extend(unit)
+        homes = {placement[key] for key in unit if key in placement}
+        home = homes.pop() if len(homes) == 1 else None
+        if home is not None and len(bins.get(home, [])) + len(unit) <= CHILD_SIZE:
+            bins.setdefault(home, []).extend(unit)
         else:
-            bins.append(list(unit))
-    return bins
+            fresh.append(unit)
+    last = max(bins, default=0)
+    for unit in fresh:
+        if last and len(bins[last]) + len(unit) <= CHILD_SIZE:
+            bins[last].extend(unit)
+        else:
+            last = max(bins, default=0) + 1
+            bins[last] = list(unit)
+    return dict(sorted(bins.items()))
+
+
+def _cyclic(needs: Mapping[str, set[str]]) -> bool:
+    """Whether the stacks' references to each other's outputs go round in a circle."""
+    left = {stack: set(wanted) for stack, wanted in needs.items()}
+    while left:
+        ready = [stack for stack, wanted in left.items() if not wanted & set(left)]
+        if not ready:
+            return True
+        for stack in ready:
+            del left[stack]
+    return False
 
 
 def _move_depends(resource: dict[str, Any], inside: set[str], home: dict[str, str], here: str | None) -> set[str]:
@@ -192,14 +218,15 @@ def _move_depends(resource: dict[str, Any], inside: set[str], home: dict[str, st
     return {home.get(d, d) for d in depends if d not in inside} - {here}
 
 
-def split(template: dict[str, Any], render: Any) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
-    """``(root, {child stack id: (file name, text)})``; an app within :data:`STACK_LIMIT` is left whole."""
+def split(template: dict[str, Any], render: Any,
+          placement: Mapping[str, int] | None = None) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """``(root, {child stack id: (file name, text)})``; an app within :data:`STACK_LIMIT` is left whole.
+    ``placement``: the part each resource is deployed in (see :func:`_pack`)."""
     resources = template["Resources"]
     if len(resources) <= STACK_LIMIT:
         return template, {}
-    owner = units(resources)
-    bins = _pack(_ordered_units(resources, owner))
-    ids = [logical_id("Stack", f"part{n}") for n in range(1, len(bins) + 1)]
+    packed = _pack(_ordered_units(resources, units(resources)), placement or {})
+    ids, bins = [logical_id("Stack", f"part{n}") for n in packed], list(packed.values())
     home = {key: stack for stack, keys in zip(ids, bins) for key in keys}
     root_count = len(resources) - len(home) + len(bins)
     if root_count > STACK_LIMIT:
@@ -231,6 +258,10 @@ def split(template: dict[str, Any], render: Any) -> tuple[dict[str, Any], dict[s
         children[stack] = body
         stacks[stack] = {"Type": "AWS::CloudFormation::Stack", **({"DependsOn": sorted(depends)} if depends else {}),
                          "Properties": {"Parameters": parameters}}
+    needs = {stack: ({name for name, _ in references(made)} | set(made.get("DependsOn", []))) & set(ids) - {stack}
+             for stack, made in stacks.items()}
+    if placement and _cyclic(needs):  # kept in place, two parts would wait on each other: packed afresh
+        return split(template, render)
     return _assemble(template, home, children, stacks, outputs, render)
 
 

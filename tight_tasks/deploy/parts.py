@@ -77,6 +77,8 @@ class App:
     code_sha256: str = ""
     #: Invoke every function through its ``live`` alias (False against a stand-in that has no aliases).
     aliases: bool = True
+    #: The nested stack (part number) each resource is deployed in: a redeploy keeps them there.
+    placement: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass

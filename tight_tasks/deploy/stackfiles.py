@@ -50,7 +50,7 @@ def render_app(app: App) -> Made:
     from .template import build, render
 
     try:
-        template, children = split(build(app), render)
+        template, children = split(build(app), render, app.placement)
         return Made(app, render(template), children)
     except TemplateError as exc:
         raise fail(f"Cannot make the template: {exc}.") from None
