@@ -6,7 +6,7 @@ import yaml
 from deploy_support import cfn_lint
 
 from tight.dev.routes import function_settings, routes
-from tight_tasks.deploy.nesting import STACK_LIMIT, references, split
+from tight_tasks.deploy.nesting import STACK_LIMIT, _cyclic, references, split
 from tight_tasks.deploy.template import App, TemplateError, build, render
 
 
@@ -73,17 +73,8 @@ def test_past_the_rest_apis_quota_the_counts_and_the_way_out():
 def acyclic(template: dict) -> bool:
     """Whether the root's resources (nested stacks included) depend on each other without a circle."""
     resources = template["Resources"]
-    needs = {}
-    for key, resource in resources.items():
-        depends = resource.get("DependsOn") or []
-        needs[key] = ({name for name, _ in references(resource)} | set(depends)) & set(resources) - {key}
-    while needs:
-        ready = [key for key, wanted in needs.items() if not wanted & set(needs)]
-        if not ready:
-            return False
-        for key in ready:
-            del needs[key]
-    return True
+    return not _cyclic({key: ({name for name, _ in references(resource)} | set(resource.get("DependsOn") or []))
+                             & set(resources) - {key} for key, resource in resources.items()})
 
 
 @pytest.mark.parametrize("api", ["rest", "http"])
@@ -138,3 +129,14 @@ def test_a_redeploy_keeps_every_resource_in_its_nested_stack_and_adds_new_ones_l
     kept = placed(split(gone, render, placement)[1])
     assert {k: placement[k] for k in kept} == kept
 
+
+
+@pytest.mark.parametrize("needs, cyclic", [
+    ({}, False),
+    ({"StackPart1": set(), "StackPart2": {"StackPart1"}, "StackPart3": {"StackPart1", "StackPart2"}}, False),
+    ({"StackPart1": {"StackPart3"}, "StackPart2": set(), "StackPart3": set()}, False),  # a later part, first
+    ({"StackPart1": {"StackPart2"}, "StackPart2": {"StackPart1"}}, True),
+    ({"StackPart1": {"StackPart2"}, "StackPart2": {"StackPart3"}, "StackPart3": {"StackPart1"}, "Api": set()}, True),
+])
+def test_stacks_waiting_on_each_other_in_a_circle_are_found(needs, cyclic):
+    assert _cyclic(needs) is cyclic
