@@ -299,10 +299,9 @@ def deploy(root: Path, settings: Mapping[str, Any], stage: str, bucket: str | No
     try:
         existing = cloud.stack(stack)
         check_owner(existing, app.name, app.stage, cloud.region)
-        placement = deployed_placement(cloud, existing)
-        if placement:  # a nested app: each function stays in the nested stack it is deployed in
-            app = replace(app, placement=placement)
-            made = render_app(app)
+        # a nested app's functions stay in the nested stacks they are deployed in (the root, which the checks
+        # below read, is the same either way: the templates are made once the code's hash is known)
+        app = replace(app, placement=deployed_placement(cloud, existing))
         check_keys(cloud, existing, made.text)
         check_tables_free(cloud, app, stack)
         bucket = bucket or (settings.get("deploy") or {}).get("bucket")
